@@ -1,0 +1,53 @@
+# Liaison — the two commands: `make run` (demo at http://127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/liaison
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test test-sqlite test-services lint format messages install install-dev bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+
+messages: install
+	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null
+
+## Set up everything and run the demo at http://127.0.0.1:8000
+run: install messages
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## Set up everything and run the tests: SQLite first, then PostgreSQL + Redis when reachable
+test: install-dev messages
+	$(MAKE) test-sqlite
+	$(MAKE) test-services
+
+test-sqlite:
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/pytest -m "not postgres and not redis" $(PYTEST_ARGS)
+
+# On a laptop without PostgreSQL or Redis this run is skipped; with CI=true it must run.
+test-services:
+	@if $(BIN)/python scripts/services_up.py "$(PG_TEST_URL)" "$(REDIS_TEST_URL)"; then \
+		DATABASE_URL="$(PG_TEST_URL)" REDIS_URL="$(REDIS_TEST_URL)" $(BIN)/pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL or Redis is not reachable, and CI=true: failing." >&2; exit 1; \
+	else \
+		echo "PostgreSQL or Redis is not reachable: skipping the PostgreSQL + Redis run."; \
+	fi
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -1,0 +1,306 @@
+"""The admin site: the secretaries' main tool, scoped to each user's subtree.
+
+Rights come from roles (see members/rules.py), not from is_staff or stored
+permissions: a branch secretary can sign in here as soon as they are named.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
+from rules.contrib.admin import ObjectPermissionsModelAdminMixin
+from simple_history.admin import SimpleHistoryAdmin
+from treebeard.admin import TreeAdmin
+from treebeard.forms import movenodeform_factory
+
+from . import selectors
+from .models import Appointment, Contact, ImportJob, Member, Organisation, SensitiveAccess
+from .scoping import get_scope
+from .services import MEMBER_ORGANISATION_KINDS, check_contact_reasons, contact_reveal, member_reveal
+
+
+class LiaisonAdminSite(admin.AdminSite):
+    site_header = _("Liaison administration")
+    site_title = _("Liaison")
+    index_title = _("Party members liaising with and serving the public")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        user = request.user
+        return user.is_active and (user.is_staff or get_scope(user).has_staff_role)
+
+
+admin_site = LiaisonAdminSite(name="admin")
+
+
+class ScopedAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
+    """Object permissions from django-rules, history from django-simple-history."""
+
+    show_full_result_count = False
+    list_per_page = 50
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Out of scope and missing look the same: a 404, not a hint that the id exists.
+        raise Http404
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Organisation:
+            kwargs["queryset"] = selectors.organisation_manageable_list(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class SensitiveFieldsMixin:
+    """Personal data appears in full only to those entitled; opening it for editing is logged."""
+
+    sensitive_fields: tuple[str, ...] = ()
+
+    def is_entitled(self, request, obj) -> bool:
+        raise NotImplementedError
+
+    def log_access(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is not None and not self.is_entitled(request, obj):
+            fields = [f"masked_{name}" if name in self.sensitive_fields else name for name in fields]
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not self.is_entitled(request, obj):
+            readonly += [f"masked_{name}" for name in self.sensitive_fields]
+        return readonly
+
+    def get_exclude(self, request, obj=None):
+        exclude = list(super().get_exclude(request, obj) or [])
+        if obj is not None and not self.is_entitled(request, obj):
+            exclude += self.sensitive_fields
+        return exclude
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if request.method == "GET" and obj is not None and self.is_entitled(request, obj):
+            self.log_access(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Organisation, site=admin_site)
+class OrganisationAdmin(TreeAdmin, ScopedAdmin):
+    form = movenodeform_factory(Organisation, fields=["name", "code", "kind", "secretary"])
+    list_display = ["name", "code", "kind", "secretary"]
+    search_fields = ["name", "code"]
+    autocomplete_fields = ["secretary"]
+
+    def get_queryset(self, request) -> QuerySet[Organisation]:
+        return selectors.organisation_list(user=request.user)
+
+
+MEMBER_FIELDS = [
+    "name",
+    "gender",
+    "organisation",
+    "category",
+    "status",
+    "roles",
+    "joined_on",
+    "id_number",
+    "phone",
+    "user",
+]
+CONTACT_FIELDS = [
+    "name",
+    "gender",
+    "organisation",
+    "category",
+    "reasons",
+    "unit",
+    "id_number",
+    "phone",
+    "address",
+    "notes",
+]
+
+
+class MemberAdminForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = MEMBER_FIELDS
+
+    def clean_organisation(self):
+        organisation = self.cleaned_data["organisation"]
+        if organisation.kind not in MEMBER_ORGANISATION_KINDS:
+            raise ValidationError(_("A party member belongs to a branch or a party group."))
+        return organisation
+
+
+@admin.register(Member, site=admin_site)
+class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
+    form = MemberAdminForm
+    list_display = ["name", "gender", "organisation", "category", "status", "masked_phone", "user"]
+    list_filter = ["category", "status", "gender", "roles", ("organisation", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name"]
+    autocomplete_fields = ["organisation", "user"]
+    filter_horizontal = ["roles"]
+    sensitive_fields = ("id_number", "phone")
+    fields = MEMBER_FIELDS
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Member) -> str:
+        return obj.masked_phone
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj: Member) -> str:
+        return obj.masked_id_number
+
+    def get_queryset(self, request) -> QuerySet[Member]:
+        return selectors.member_list(user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not get_scope(request.user).is_administrator:
+            readonly.append("user")  # linking login accounts is the committee's job
+        return readonly
+
+    def is_entitled(self, request, obj) -> bool:
+        return selectors.member_is_entitled(user=request.user, member=obj)
+
+    def log_access(self, request, obj) -> None:
+        member_reveal(user=request.user, member=obj, action=SensitiveAccess.Action.ADMIN_EDIT)
+
+
+class ContactAdminForm(forms.ModelForm):
+    class Meta:
+        model = Contact
+        fields = CONTACT_FIELDS
+
+    fields = CONTACT_FIELDS
+        cleaned = super().clean()
+        if "category" in cleaned and "reasons" in cleaned:
+            check_contact_reasons(
+                category=cleaned["category"], reason_codes=[reason.code for reason in cleaned["reasons"]]
+            )
+        return cleaned
+
+
+@admin.register(Contact, site=admin_site)
+class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
+    form = ContactAdminForm
+    list_display = ["name", "gender", "category", "organisation", "unit", "masked_phone"]
+    list_filter = ["category", "reasons", "gender", ("organisation", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["name", "unit"]
+    autocomplete_fields = ["organisation"]
+    filter_horizontal = ["reasons"]
+    sensitive_fields = ("id_number", "phone", "address")
+    fields = ["name", "gender", "organisation", "category", "reasons", "unit", "id_number", "phone", "address", "notes"]
+
+    @admin.display(description=_("phone"))
+    def masked_phone(self, obj: Contact) -> str:
+        return obj.masked_phone
+
+    @admin.display(description=_("ID number"))
+    def masked_id_number(self, obj: Contact) -> str:
+        return obj.masked_id_number
+
+    @admin.display(description=_("address"))
+    def masked_address(self, obj: Contact) -> str:
+        return obj.masked_address
+
+    def get_queryset(self, request) -> QuerySet[Contact]:
+        return selectors.contact_list(user=request.user)
+
+    def is_entitled(self, request, obj) -> bool:
+        return selectors.contact_is_entitled(user=request.user, contact=obj)
+
+    def log_access(self, request, obj) -> None:
+        contact_reveal(user=request.user, contact=obj, action=SensitiveAccess.Action.ADMIN_EDIT)
+
+
+@admin.register(Appointment, site=admin_site)
+class AppointmentAdmin(ScopedAdmin):
+    list_display = ["user", "role", "organisation"]
+    list_filter = ["role"]
+    autocomplete_fields = ["user", "organisation"]
+    search_fields = ["user__username", "organisation__name"]
+
+    def get_queryset(self, request) -> QuerySet[Appointment]:
+        scope = get_scope(request.user)
+        return Appointment.objects.filter(scope.subtree_q(scope.administrator_paths)).select_related(
+            "user", "organisation"
+        )
+
+
+class ReadOnlyAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
+    show_full_result_count = False
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SensitiveAccess, site=admin_site)
+class SensitiveAccessAdmin(ReadOnlyAdmin):
+    list_display = ["accessed_at", "user", "action", "contact", "member", "fields"]
+    list_filter = ["action"]
+    date_hierarchy = "accessed_at"
+    search_fields = ["user__username", "contact__name", "member__name"]
+    show_full_result_count = False
+
+    def get_queryset(self, request) -> QuerySet[SensitiveAccess]:
+        return selectors.sensitive_access_list(user=request.user)
+
+
+@admin.register(ImportJob, site=admin_site)
+class ImportJobAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "filename", "kind", "status", "created_count", "updated_count", "created_by"]
+    list_filter = ["kind", "status"]
+    exclude = ["content"]
+
+    def get_queryset(self, request) -> QuerySet[ImportJob]:
+        queryset = ImportJob.objects.defer("content").select_related("created_by")
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(created_by=request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return get_scope(request.user).can_manage_any
+
+
+@admin.register(User, site=admin_site)
+class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UserAdmin):
+    """Committee administrators manage login accounts; only superusers grant superuser rights."""
+
+    limited_fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
+        (_("Permissions"), {"fields": ("is_active",)}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not request.user.is_superuser:
+            return self.limited_fieldsets
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if request.user.is_superuser:
+            return super().get_readonly_fields(request, obj)
+        return ["last_login", "date_joined"]
+
+    def get_queryset(self, request) -> QuerySet[User]:
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_superuser else queryset.filter(is_superuser=False)
+
+
+admin_site.register(Group)

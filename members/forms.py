@@ -1,0 +1,24 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .models import ImportJob
+
+
+class RosterUploadForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What the file lists"), choices=ImportJob.Kind.choices)
+    file = forms.FileField(
+        label=_("Roster file (.xlsx)"),
+        help_text=_("Download the template below, fill it in, and upload it here."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".xlsx"):
+            raise forms.ValidationError(_("Upload an Excel workbook ending in .xlsx."))
+        if upload.size > settings.ROSTER_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is larger than %(size)s MB.") % {"size": settings.ROSTER_IMPORT_MAX_BYTES // (1024 * 1024)}
+            )
+        return upload

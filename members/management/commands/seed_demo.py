@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand
+
+from members.demo import DEMO_PASSWORD, build_demo, demo_exists
+from members.models import Contact, Member, Organisation
+
+
+class Command(BaseCommand):
+    help = "Build a demo university committee with members, contacts and pairings, and print the demo logins."
+
+    def handle(self, *args, **options) -> None:
+        if demo_exists():
+            self.stdout.write("The demo data is already there.")
+            accounts = {"admin": "", "secretary": "", "member": "", "inspector": ""}
+        else:
+            accounts = build_demo()
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Built {Organisation.objects.count()} organisations, {Member.objects.count()} members, "
+                    f"{Contact.objects.count()} contacts."
+                )
+            )
+        self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
+        for username, description in accounts.items():
+            self.stdout.write(f"  {username:<10} {description}")

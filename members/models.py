@@ -1,0 +1,388 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+from treebeard.mp_tree import MP_Node
+
+from .masking import mask_address, mask_id_number, mask_phone
+from .validators import validate_id_number, validate_phone
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+
+
+class OrganisationKind(models.TextChoices):
+    COMMITTEE = "committee", _("Party committee")
+    GENERAL_BRANCH = "general_branch", _("General party branch")
+    BRANCH = "branch", _("Party branch")
+    GROUP = "group", _("Party group")
+
+
+# Which kinds may sit directly under which: 党委 → 党总支 → 党支部 → 党小组,
+# and a branch may also sit directly under the committee.
+ALLOWED_CHILD_KINDS: dict[str, set[str]] = {
+    OrganisationKind.COMMITTEE: {OrganisationKind.GENERAL_BRANCH, OrganisationKind.BRANCH},
+    OrganisationKind.GENERAL_BRANCH: {OrganisationKind.BRANCH},
+    OrganisationKind.BRANCH: {OrganisationKind.GROUP},
+    OrganisationKind.GROUP: set(),
+}
+
+
+class Organisation(MP_Node):
+    """A party organisation, stored as a materialised path (django-treebeard).
+
+    A subtree is `path LIKE '<path>%'`: one query on an indexed column.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(
+        _("code"),
+        max_length=30,
+        unique=True,
+        help_text=_("Short unique code used in roster files, e.g. CS-B01."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    secretary = models.ForeignKey(
+        "Member",
+        verbose_name=_("secretary"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="secretary_of",
+    )
+    history = HistoricalRecords(excluded_fields=["path", "depth", "numchild"])
+
+    node_order_by = ["code"]
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadershipRoleCode(models.TextChoices):
+    LEADING_CADRE = "leading_cadre", _("Leading cadre")
+    COMMITTEE_MEMBER = "committee_member", _("General branch committee member")
+    BRANCH_SECRETARY = "branch_secretary", _("Branch secretary")
+    MIDDLE_CADRE = "middle_cadre", _("Middle-level cadre")
+    PARTY_REPRESENTATIVE = "party_representative", _("Party representative")
+
+
+class LeadershipRole(models.Model):
+    """A fixed vocabulary row, so roles can be filtered and joined in SQL on every database."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True, choices=LeadershipRoleCode.choices)
+
+    class Meta:
+        verbose_name = _("leadership role")
+        verbose_name_plural = _("leadership roles")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
+
+
+class MemberCategory(models.TextChoices):
+    FACULTY = "faculty", _("Faculty and staff")
+    STUDENT = "student", _("Student")
+    CADRE = "cadre", _("Cadre")
+    RURAL = "rural", _("Rural")
+    RETIRED = "retired", _("Retired")
+    IN_SERVICE = "in_service", _("In-service")
+
+
+class MemberStatus(models.TextChoices):
+    FULL = "full", _("Full member")
+    PROBATIONARY = "probationary", _("Probationary member")
+
+
+class Member(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="member",
+    )
+    name = models.CharField(_("name"), max_length=50)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    category = models.CharField(_("category"), max_length=20, choices=MemberCategory.choices)
+    status = models.CharField(_("status"), max_length=20, choices=MemberStatus.choices, default=MemberStatus.FULL)
+    roles = models.ManyToManyField(LeadershipRole, verbose_name=_("leadership roles"), blank=True)
+    joined_on = models.DateField(_("joined the party on"), null=True, blank=True)
+    id_number = models.CharField(
+        _("ID number"), max_length=18, validators=[validate_id_number], help_text=_("Resident ID card number.")
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[roles])
+
+    class Meta:
+        verbose_name = _("party member")
+        verbose_name_plural = _("party members")
+        ordering = ["organisation__path", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number"], name="member_id_number_unique"),
+            models.CheckConstraint(condition=Q(category__in=MemberCategory.values), name="member_category_valid"),
+            models.CheckConstraint(condition=Q(status__in=MemberStatus.values), name="member_status_valid"),
+            models.CheckConstraint(condition=Q(gender__in=Gender.values), name="member_gender_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+
+class ContactCategory(models.TextChoices):
+    ACTIVIST = "activist", _("Activist applying to join")
+    STAFF = "staff", _("Staff")
+    STUDENT = "student", _("Student")
+    CITIZEN_IN_DIFFICULTY = "citizen", _("Citizen in difficulty")
+    NON_PARTY = "non_party", _("Non-party figure")
+
+
+class ContactReasonCode(models.TextChoices):
+    CONFUSED = "confused", _("Confused in thinking")
+    WORK_DIFFICULTY = "work_difficulty", _("Difficulty at work")
+    LIFE_DIFFICULTY = "life_difficulty", _("Needs help in life")
+    NEWLY_HIRED = "newly_hired", _("Newly hired")
+    STRUGGLING_STUDENT = "struggling", _("Struggling with studies")
+    POOR_STUDENT = "poor_student", _("Student from a poor family")
+    LOW_INCOME = "low_income", _("Low-income (dibao) household")
+    HARDSHIP_HOUSEHOLD = "hardship", _("Hardship household")
+    EMPTY_NEST = "empty_nest", _("Empty-nest elderly")
+    LEFT_BEHIND = "left_behind", _("Left-behind child")
+    ILL = "ill", _("In difficulty through illness")
+    PETITIONER = "petitioner", _("Petitioner")
+
+
+# The reasons (and hardship tags) that make sense for each contact category.
+REASONS_BY_CATEGORY: dict[str, set[str]] = {
+    ContactCategory.ACTIVIST: set(),
+    ContactCategory.STAFF: {
+        ContactReasonCode.CONFUSED,
+        ContactReasonCode.WORK_DIFFICULTY,
+        ContactReasonCode.LIFE_DIFFICULTY,
+        ContactReasonCode.NEWLY_HIRED,
+    },
+    ContactCategory.STUDENT: {
+        ContactReasonCode.STRUGGLING_STUDENT,
+        ContactReasonCode.POOR_STUDENT,
+        ContactReasonCode.CONFUSED,
+    },
+    ContactCategory.CITIZEN_IN_DIFFICULTY: {
+        ContactReasonCode.LOW_INCOME,
+        ContactReasonCode.HARDSHIP_HOUSEHOLD,
+        ContactReasonCode.EMPTY_NEST,
+        ContactReasonCode.LEFT_BEHIND,
+        ContactReasonCode.ILL,
+        ContactReasonCode.PETITIONER,
+    },
+    ContactCategory.NON_PARTY: set(),
+}
+
+
+class ContactReason(models.Model):
+    code = models.CharField(_("code"), max_length=30, unique=True, choices=ContactReasonCode.choices)
+
+    class Meta:
+        verbose_name = _("contact reason")
+        verbose_name_plural = _("contact reasons")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return str(self.get_code_display())
+
+
+class Contact(models.Model):
+    """A member of the public whom party members liaise with (联系对象/群众)."""
+
+    name = models.CharField(_("name"), max_length=50)
+    gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("responsible organisation"),
+        on_delete=models.PROTECT,
+        related_name="contacts",
+    )
+    category = models.CharField(_("category"), max_length=20, choices=ContactCategory.choices)
+    reasons = models.ManyToManyField(ContactReason, verbose_name=_("reasons and hardship"), blank=True)
+    unit = models.CharField(
+        _("unit"), max_length=100, blank=True, help_text=_("Department, class, village group or workplace.")
+    )
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True, validators=[validate_id_number])
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    history = HistoricalRecords(m2m_fields=[reasons])
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["organisation__path", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["id_number"], condition=~Q(id_number=""), name="contact_id_number_unique"),
+            # Without an ID number, name + phone identify a contact within an organisation.
+            models.UniqueConstraint(
+                fields=["organisation", "name", "phone"],
+                condition=Q(id_number=""),
+                name="contact_name_phone_unique_without_id",
+            ),
+            models.CheckConstraint(condition=~Q(id_number="") | ~Q(phone=""), name="contact_has_id_number_or_phone"),
+            models.CheckConstraint(condition=Q(category__in=ContactCategory.values), name="contact_category_valid"),
+            models.CheckConstraint(condition=Q(gender__in=Gender.values), name="contact_gender_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def masked_id_number(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_address(self) -> str:
+        return mask_address(self.address)
+
+
+class Appointment(models.Model):
+    """A committee-level role held over an organisation's subtree.
+
+    Branch secretaries are not listed here: a secretary's reach comes from
+    `Organisation.secretary`, the one place that says who runs a branch.
+    """
+
+    class Role(models.TextChoices):
+        ADMINISTRATOR = "administrator", _("Committee administrator")
+        INSPECTOR = "inspector", _("Discipline inspector")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="appointments"
+    )
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="appointments"
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation", "role"], name="appointment_unique"),
+            models.CheckConstraint(condition=Q(role__in=["administrator", "inspector"]), name="appointment_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+
+
+class SensitiveAccess(models.Model):
+    """Who saw or exported whose full personal data, and when (PIPL access log)."""
+
+    class Action(models.TextChoices):
+        REVEAL = "reveal", _("Revealed on screen")
+        ADMIN_EDIT = "admin_edit", _("Opened for editing")
+        EXPORT = "export", _("Exported in full")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    contact = models.ForeignKey(
+        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("party member"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    fields = models.CharField(_("fields"), max_length=100)
+    accessed_at = models.DateTimeField(_("accessed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("personal data access")
+        verbose_name_plural = _("personal data accesses")
+        ordering = ["-accessed_at", "-id"]
+        constraints = [
+            # Each row is about exactly one person.
+            models.CheckConstraint(
+                condition=Q(contact__isnull=False, member__isnull=True) | Q(contact__isnull=True, member__isnull=False),
+                name="sensitive_access_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_action_display()} · {self.contact or self.member}"
+
+
+class ImportJob(models.Model):
+    """One upload of a roster file; large files are processed by a Celery worker."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", _("Party members")
+        CONTACTS = "contacts", _("Contacts")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Imported")
+        FAILED = "failed", _("Nothing imported")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    filename = models.CharField(_("file name"), max_length=200)
+    # Kept in the database so a worker on another machine can read it.
+    content = models.BinaryField(_("content"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("roster import")
+        verbose_name_plural = _("roster imports")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["members", "contacts"]), name="import_job_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -1,0 +1,91 @@
+"""Model and object permissions, from roles (django-rules).
+
+No permission rows are stored: a user's rights follow from their roles, so
+appointing or replacing a secretary takes effect at once. Object checks ask
+whether the object's organisation lies in the user's subtree.
+"""
+
+from typing import Any
+
+import rules
+
+from .models import Organisation
+from .scoping import get_scope
+
+
+def _organisation_of(obj: Any) -> Organisation | None:
+    if isinstance(obj, Organisation):
+        return obj
+    if hasattr(obj, "organisation"):
+        return obj.organisation
+    # A pairing (or a later log) belongs where its member belongs.
+    member = getattr(obj, "member", None)
+    return member.organisation if member is not None else None
+
+
+@rules.predicate
+def has_staff_role(user, obj=None) -> bool:
+    return get_scope(user).has_staff_role
+
+
+@rules.predicate
+def can_read(user, obj=None) -> bool:
+    scope = get_scope(user)
+    if obj is None:
+        return scope.has_staff_role
+    return scope.reads(_organisation_of(obj))
+
+
+@rules.predicate
+def can_manage(user, obj=None) -> bool:
+    scope = get_scope(user)
+    if obj is None:
+        return scope.can_manage_any
+    return scope.manages(_organisation_of(obj))
+
+
+@rules.predicate
+def can_administer(user, obj=None) -> bool:
+    scope = get_scope(user)
+    if obj is None:
+        return scope.is_administrator
+    return scope.administers(_organisation_of(obj))
+
+
+@rules.predicate
+def can_read_access_log(user, obj=None) -> bool:
+    scope = get_scope(user)
+    return scope.is_administrator or scope.is_inspector
+
+
+rules.add_perm("members", has_staff_role)
+
+for model in ("member", "contact"):
+    rules.add_perm(f"members.view_{model}", can_read)
+    rules.add_perm(f"members.add_{model}", can_manage)
+    rules.add_perm(f"members.change_{model}", can_manage)
+    rules.add_perm(f"members.delete_{model}", can_manage)
+
+rules.add_perm("members.view_organisation", can_read)
+rules.add_perm("members.add_organisation", can_administer)
+rules.add_perm("members.change_organisation", can_administer)
+rules.add_perm("members.delete_organisation", can_administer)
+
+rules.add_perm("members.view_appointment", can_administer)
+rules.add_perm("members.add_appointment", can_administer)
+rules.add_perm("members.change_appointment", can_administer)
+rules.add_perm("members.delete_appointment", can_administer)
+
+rules.add_perm("members.view_sensitiveaccess", can_read_access_log)
+
+
+@rules.predicate
+def can_manage_accounts(user, obj=None) -> bool:
+    # Administrators keep login accounts; nobody but a superuser touches a superuser.
+    return get_scope(user).is_administrator and (obj is None or not obj.is_superuser)
+
+
+rules.add_perm("auth", can_manage_accounts)
+rules.add_perm("auth.view_user", can_manage_accounts)
+rules.add_perm("auth.add_user", can_manage_accounts)
+rules.add_perm("auth.change_user", can_manage_accounts)

@@ -1,0 +1,140 @@
+"""Who may see and change what: the four roles and the subtrees they reach.
+
+- committee administrator: an Appointment(role=administrator) over a subtree;
+  reads and writes everything there, and sees personal data in full;
+- branch secretary: the member named `Organisation.secretary`; reads and writes
+  that organisation's subtree and sees personal data in full there;
+- inspector: an Appointment(role=inspector); reads everything in the subtree,
+  changes nothing, sees personal data masked;
+- member: their own record and the contacts paired with them.
+
+Every selector builds its filter from a `Scope`, computed once per request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from .models import Member, Organisation
+
+_CACHE_ATTRIBUTE = "_liaison_scope"
+
+
+def _roots(paths: set[str]) -> tuple[str, ...]:
+    """Drop paths that lie inside another path of the set: their subtree is already covered."""
+    ordered = sorted(paths)
+    roots: list[str] = []
+    for path in ordered:
+        if not any(path.startswith(root) for root in roots):
+            roots.append(path)
+    return tuple(roots)
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None = None
+    is_superuser: bool = False
+    administrator_paths: tuple[str, ...] = ()
+    secretary_paths: tuple[str, ...] = ()
+    inspector_paths: tuple[str, ...] = ()
+    member: Member | None = field(default=None, compare=False)
+
+    @property
+    def manage_paths(self) -> tuple[str, ...]:
+        """Subtrees where this user may change data and see personal data in full."""
+        return _roots(set(self.administrator_paths) | set(self.secretary_paths))
+
+    @property
+    def read_paths(self) -> tuple[str, ...]:
+        """Subtrees this user may read in full (every record, masked or not)."""
+        return _roots(set(self.manage_paths) | set(self.inspector_paths))
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.is_superuser or bool(self.administrator_paths)
+
+    @property
+    def is_secretary(self) -> bool:
+        return bool(self.secretary_paths)
+
+    @property
+    def is_inspector(self) -> bool:
+        return bool(self.inspector_paths)
+
+    @property
+    def has_staff_role(self) -> bool:
+        """May use the admin site and the secretaries' pages."""
+        return self.is_superuser or bool(self.read_paths)
+
+    @property
+    def can_manage_any(self) -> bool:
+        return self.is_superuser or bool(self.manage_paths)
+
+    def _covers(self, paths: tuple[str, ...], organisation: Organisation | None) -> bool:
+        if self.is_superuser:
+            return True
+        if organisation is None:
+            return False
+        return any(organisation.path.startswith(path) for path in paths)
+
+    def manages(self, organisation: Organisation | None) -> bool:
+        return self._covers(self.manage_paths, organisation)
+
+    def reads(self, organisation: Organisation | None) -> bool:
+        return self._covers(self.read_paths, organisation)
+
+    def administers(self, organisation: Organisation | None) -> bool:
+        return self._covers(_roots(set(self.administrator_paths)), organisation)
+
+    def subtree_q(self, paths: tuple[str, ...], prefix: str = "organisation__") -> Q:
+        """A filter matching rows whose organisation lies in one of `paths`."""
+        if self.is_superuser:
+            return Q()
+        condition = Q(pk__in=[])
+        for path in paths:
+            condition |= Q(**{f"{prefix}path__startswith": path})
+        return condition
+
+
+def get_scope(user: User | AnonymousUser) -> Scope:
+    """The user's scope, computed with three small queries and kept on the user object."""
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is not None:
+        return cached
+    if not user.is_authenticated or not user.is_active:
+        return Scope()
+
+    from .models import Appointment, Member, Organisation
+
+    administrator_paths: set[str] = set()
+    inspector_paths: set[str] = set()
+    for role, path in Appointment.objects.filter(user=user).values_list("role", "organisation__path"):
+        if role == Appointment.Role.ADMINISTRATOR:
+            administrator_paths.add(path)
+        else:
+            inspector_paths.add(path)
+    secretary_paths = set(Organisation.objects.filter(secretary__user=user).values_list("path", flat=True))
+    member = Member.objects.select_related("organisation").filter(user=user).first()
+
+    scope = Scope(
+        user_id=user.pk,
+        is_superuser=user.is_superuser,
+        administrator_paths=_roots(administrator_paths),
+        secretary_paths=_roots(secretary_paths),
+        inspector_paths=_roots(inspector_paths),
+        member=member,
+    )
+    setattr(user, _CACHE_ATTRIBUTE, scope)
+    return scope
+
+
+def forget_scope(user: User) -> None:
+    """Drop the cached scope, after the user's roles changed."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)

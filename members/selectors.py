@@ -1,0 +1,86 @@
+"""Scoped reads. Every queryset a view or the admin shows starts here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from .models import Contact, ContactReason, Member, Organisation, SensitiveAccess
+from .scoping import Scope, get_scope
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+def organisation_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    scope = get_scope(user)
+    return Organisation.objects.filter(scope.subtree_q(scope.read_paths, prefix="")).select_related("secretary")
+
+
+def organisation_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    scope = get_scope(user)
+    return Organisation.objects.filter(scope.subtree_q(scope.manage_paths, prefix=""))
+
+
+def member_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
+    scope = get_scope(user)
+    condition = scope.subtree_q(scope.read_paths)
+    if scope.member is not None:
+        condition |= Q(pk=scope.member.pk)
+    return Member.objects.filter(condition).select_related("organisation", "user").prefetch_related("roles")
+
+
+def _contact_visibility(scope: Scope) -> Q:
+    condition = scope.subtree_q(scope.read_paths)
+    if scope.member is not None:
+        condition |= Q(pk__in=_paired_contact_ids(scope.member))
+    return condition
+
+
+def _paired_contact_ids(member: Member) -> Any:
+    """Contacts a member is actively paired with; the pairings app owns that rule."""
+    from pairings.selectors import active_contact_ids_for_member
+
+    return active_contact_ids_for_member(member=member)
+
+
+def contact_list(*, user: User | AnonymousUser, filters: dict[str, Any] | None = None) -> QuerySet[Contact]:
+    """Contacts the user may see, with what list pages show, in a fixed number of queries."""
+    from .filters import ContactFilter
+
+    scope = get_scope(user)
+    queryset = (
+        Contact.objects.filter(_contact_visibility(scope))
+        .select_related("organisation")
+        .prefetch_related(Prefetch("reasons", queryset=ContactReason.objects.order_by("id")))
+    )
+    if filters is not None:
+        queryset = ContactFilter(filters, queryset=queryset, request_user=user).qs
+    return queryset
+
+
+def contact_get(*, user: User | AnonymousUser, contact_id: int) -> Contact | None:
+    return contact_list(user=user).filter(pk=contact_id).first()
+
+
+def contact_is_entitled(*, user: User | AnonymousUser, contact: Contact) -> bool:
+    """May this user see the contact's phone, ID number and address in full?"""
+    return get_scope(user).manages(contact.organisation)
+
+
+def member_is_entitled(*, user: User | AnonymousUser, member: Member) -> bool:
+    scope = get_scope(user)
+    return scope.manages(member.organisation) or (scope.member is not None and scope.member.pk == member.pk)
+
+
+def sensitive_access_list(*, user: User | AnonymousUser) -> QuerySet[SensitiveAccess]:
+    """The access log: administrators and inspectors read it for their subtree."""
+    scope = get_scope(user)
+    paths = scope.administrator_paths + scope.inspector_paths
+    if not scope.is_superuser and not paths:
+        return SensitiveAccess.objects.none()
+    return SensitiveAccess.objects.filter(
+        scope.subtree_q(paths, prefix="contact__organisation__")
+        | scope.subtree_q(paths, prefix="member__organisation__")
+    ).select_related("user", "contact", "member")

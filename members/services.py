@@ -1,0 +1,407 @@
+"""Writes for organisations, members, contacts and the personal-data access log."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+
+from .models import (
+    ALLOWED_CHILD_KINDS,
+    REASONS_BY_CATEGORY,
+    Appointment,
+    Contact,
+    ContactReason,
+    ImportJob,
+    LeadershipRole,
+    Member,
+    Organisation,
+    OrganisationKind,
+    SensitiveAccess,
+)
+from .roster import ParsedRoster, RosterFileError, RowProblem, natural_key, parse_roster
+from .scoping import forget_scope, get_scope
+from .selectors import organisation_manageable_list
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+MEMBER_ORGANISATION_KINDS = {OrganisationKind.BRANCH, OrganisationKind.GROUP}
+
+
+@transaction.atomic
+def organisation_create(
+    *, name: str, code: str, kind: str, parent: Organisation | None = None, secretary: Member | None = None
+) -> Organisation:
+    if parent is None:
+        if kind != OrganisationKind.COMMITTEE:
+            raise ValidationError(_("Only a party committee can stand at the top of the tree."))
+    elif kind not in ALLOWED_CHILD_KINDS[parent.kind]:
+        raise ValidationError(
+            _("A %(child)s cannot be placed under a %(parent)s.")
+            % {"child": OrganisationKind(kind).label, "parent": OrganisationKind(parent.kind).label}
+        )
+    organisation = Organisation(name=name, code=code, kind=kind, secretary=secretary)
+    organisation.full_clean(exclude=["path", "depth", "numchild"])
+    if parent is None:
+        return Organisation.objects.add_root(instance=organisation)
+    # treebeard updates the parent's numchild: work on a fresh copy of it.
+    return Organisation.objects.add_child(Organisation.objects.get(pk=parent.pk), instance=organisation)
+
+
+@transaction.atomic
+def organisation_set_secretary(*, organisation: Organisation, secretary: Member | None) -> Organisation:
+    if secretary is not None and not secretary.organisation.path.startswith(organisation.path):
+        raise ValidationError(_("The secretary must be a member of this organisation or one below it."))
+    organisation.secretary = secretary
+    organisation.save(update_fields=["secretary"])
+    if secretary is not None and secretary.user is not None:
+        forget_scope(secretary.user)
+    return organisation
+
+
+@transaction.atomic
+def appointment_create(*, user: User, organisation: Organisation, role: str) -> Appointment:
+    appointment = Appointment(user=user, organisation=organisation, role=role)
+    appointment.full_clean()
+    appointment.save()
+    forget_scope(user)
+    return appointment
+
+
+def _check_member_organisation(organisation: Organisation) -> None:
+    if organisation.kind not in MEMBER_ORGANISATION_KINDS:
+        raise ValidationError(
+            {
+                "organisation": _("A party member belongs to a branch or a party group, not to %(kind)s.")
+                % {"kind": OrganisationKind(organisation.kind).label}
+            }
+        )
+
+
+def _roles_by_code(codes: Iterable[str]) -> list[LeadershipRole]:
+    return list(LeadershipRole.objects.filter(code__in=list(codes)))
+
+
+def _reasons_by_code(codes: Iterable[str]) -> list[ContactReason]:
+    return list(ContactReason.objects.filter(code__in=list(codes)))
+
+
+def check_contact_reasons(*, category: str, reason_codes: Iterable[str]) -> None:
+    allowed = REASONS_BY_CATEGORY.get(category, set())
+    wrong = sorted(set(reason_codes) - allowed)
+    if wrong:
+        labels = ", ".join(str(ContactReason(code=code)) for code in wrong)
+        raise ValidationError(
+            {"reasons": _("These reasons do not apply to this category: %(reasons)s.") % {"reasons": labels}}
+        )
+
+
+@transaction.atomic
+def member_save(
+    *,
+    member: Member | None = None,
+    name: str,
+    gender: str,
+    organisation: Organisation,
+    category: str,
+    status: str,
+    id_number: str,
+    phone: str = "",
+    joined_on: date | None = None,
+    role_codes: Iterable[str] = (),
+) -> Member:
+    """Create a member, or update `member` with these values (only what changed is written)."""
+    _check_member_organisation(organisation)
+    member = member or Member()
+    values = {
+        "name": name,
+        "gender": gender,
+        "organisation": organisation,
+        "category": category,
+        "status": status,
+        "id_number": id_number,
+        "phone": phone,
+        "joined_on": joined_on,
+    }
+    changed = [field for field, value in values.items() if getattr(member, field, None) != value]
+    for field in changed:
+        setattr(member, field, values[field])
+    member.full_clean(exclude=["user"])
+    if member.pk is None:
+        member.save()
+    elif changed:
+        member.save(update_fields=[*changed, "updated_at"])
+    role_codes = set(role_codes)
+    if {role.code for role in member.roles.all()} != role_codes:
+        member.roles.set(_roles_by_code(role_codes))
+    return member
+
+
+@transaction.atomic
+def contact_save(
+    *,
+    contact: Contact | None = None,
+    name: str,
+    gender: str,
+    organisation: Organisation,
+    category: str,
+    reason_codes: Iterable[str] = (),
+    unit: str = "",
+    id_number: str = "",
+    phone: str = "",
+    address: str = "",
+    notes: str = "",
+) -> Contact:
+    """Create a contact, or update `contact` with these values (only what changed is written)."""
+    reason_codes = set(reason_codes)
+    check_contact_reasons(category=category, reason_codes=reason_codes)
+    contact = contact or Contact()
+    values = {
+        "name": name,
+        "gender": gender,
+        "organisation": organisation,
+        "category": category,
+        "unit": unit,
+        "id_number": id_number,
+        "phone": phone,
+        "address": address,
+        "notes": notes,
+    }
+    changed = [field for field, value in values.items() if getattr(contact, field, None) != value]
+    for field in changed:
+        setattr(contact, field, values[field])
+    contact.full_clean()
+    if contact.pk is None:
+        contact.save()
+    elif changed:
+        contact.save(update_fields=[*changed, "updated_at"])
+    if {reason.code for reason in contact.reasons.all()} != reason_codes:
+        contact.reasons.set(_reasons_by_code(reason_codes))
+    return contact
+
+
+@transaction.atomic
+def member_link_account(*, member: Member, username: str, password: str | None = None) -> User:
+    """Give a member a login account (or reuse the one with that username)."""
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(username=username, defaults={"first_name": member.name})
+    if created or password is not None:
+        if password is None:
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
+        user.save()
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    return user
+
+
+SENSITIVE_CONTACT_FIELDS = ("phone", "id_number", "address")
+SENSITIVE_MEMBER_FIELDS = ("phone", "id_number")
+
+
+@transaction.atomic
+def contact_reveal(*, user: User, contact: Contact, action: str = SensitiveAccess.Action.REVEAL) -> Contact:
+    """Check the user may see this contact's data in full, and log that they did."""
+    if not get_scope(user).manages(contact.organisation):
+        raise PermissionDenied(_("You are not entitled to see this contact's personal data in full."))
+    SensitiveAccess.objects.create(user=user, contact=contact, action=action, fields=",".join(SENSITIVE_CONTACT_FIELDS))
+    return contact
+
+
+@transaction.atomic
+def member_reveal(*, user: User, member: Member, action: str = SensitiveAccess.Action.REVEAL) -> Member:
+    scope = get_scope(user)
+    is_self = scope.member is not None and scope.member.pk == member.pk
+    if not (is_self or scope.manages(member.organisation)):
+        raise PermissionDenied(_("You are not entitled to see this member's personal data in full."))
+    if not is_self:
+        SensitiveAccess.objects.create(
+            user=user, member=member, action=action, fields=",".join(SENSITIVE_MEMBER_FIELDS)
+        )
+    return member
+
+
+@transaction.atomic
+def sensitive_export_log(*, user: User, contacts: Iterable[Contact] = (), members: Iterable[Member] = ()) -> int:
+    """Log a full-value export: one row per person whose data left the system."""
+    rows = [
+        SensitiveAccess(
+            user=user,
+            contact=contact,
+            action=SensitiveAccess.Action.EXPORT,
+            fields=",".join(SENSITIVE_CONTACT_FIELDS),
+        )
+        for contact in contacts
+    ] + [
+        SensitiveAccess(
+            user=user, member=member, action=SensitiveAccess.Action.EXPORT, fields=",".join(SENSITIVE_MEMBER_FIELDS)
+        )
+        for member in members
+    ]
+    SensitiveAccess.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+# Roster import ---------------------------------------------------------------
+
+PROGRESS_CACHE_TIMEOUT = 24 * 3600
+
+
+def import_progress_key(job_id: int) -> str:
+    return f"roster-import-progress:{job_id}"
+
+
+def import_progress(job: ImportJob) -> int:
+    """Rows written so far (percent), read from the cache so a running transaction need not commit."""
+    if job.is_finished:
+        return 100
+    return int(cache.get(import_progress_key(job.pk), 0))
+
+
+@transaction.atomic
+def import_job_create(*, user: User, kind: str, filename: str, content: bytes) -> ImportJob:
+    """Store the upload and start it: inline when small, on a Celery worker when large."""
+    job = ImportJob(kind=kind, filename=filename[:200], content=content, created_by=user)
+    job.full_clean()
+    job.save()
+    from .tasks import import_roster_task
+
+    if _count_rows(content) > settings.ROSTER_IMPORT_INLINE_MAX_ROWS:
+        transaction.on_commit(lambda: import_roster_task.delay(job.pk))
+    else:
+        import_job_run(job=job)
+    return job
+
+
+def _count_rows(content: bytes) -> int:
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True)
+        rows = workbook.worksheets[0].max_row or 0
+        workbook.close()
+    except Exception:  # an unreadable file is reported by the run itself
+        return 0
+    return rows
+
+
+def import_job_run(*, job: ImportJob) -> ImportJob:
+    """Validate every row, then write all of them in one transaction, or nothing."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:  # another worker has it, or it already ran
+        job.refresh_from_db()
+        return job
+    manageable = {organisation.code: organisation for organisation in organisation_manageable_list(user=job.created_by)}
+    try:
+        parsed = parse_roster(kind=job.kind, content=bytes(job.content), manageable=manageable)
+    except RosterFileError as error:
+        return _finish_import(job, problems=[RowProblem(0, str(error))])
+    job.total_rows = len(parsed.rows) + len({problem.line for problem in parsed.problems})
+    if not parsed.is_valid:
+        return _finish_import(job, problems=parsed.problems)
+    try:
+        with transaction.atomic():
+            created, updated = _write_rows(job, parsed)
+    except ValidationError as error:
+        # A rule the parser could not see (e.g. a person already held outside this scope).
+        return _finish_import(job, problems=[RowProblem(getattr(error, "line", 0), msg) for msg in error.messages])
+    job.created_count, job.updated_count = created, updated
+    return _finish_import(job, problems=[])
+
+
+def _finish_import(job: ImportJob, *, problems: list[RowProblem]) -> ImportJob:
+    job.problems = [problem.as_dict() for problem in problems]
+    job.status = ImportJob.Status.FAILED if problems else ImportJob.Status.SUCCEEDED
+    job.finished_at = timezone.now()
+    job.content = b""  # the rows now live in the tables; do not keep a second copy of personal data
+    job.save(
+        update_fields=["problems", "status", "finished_at", "content", "total_rows", "created_count", "updated_count"]
+    )
+    cache.delete(import_progress_key(job.pk))
+    return job
+
+
+def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
+    model = Member if job.kind == ImportJob.Kind.MEMBERS else Contact
+    existing = _existing_by_natural_key(model, [values for _line, values in parsed.rows])
+    scope = get_scope(job.created_by)
+    created = updated = 0
+    total = len(parsed.rows)
+    for done, (line, values) in enumerate(parsed.rows, start=1):
+        instance = existing.get(natural_key(values))
+        if instance is not None and not scope.manages(instance.organisation):
+            error = ValidationError(
+                _("Line %(line)s: this person is already registered with an organisation outside yours.")
+                % {"line": line}
+            )
+            error.line = line  # type: ignore[attr-defined]
+            raise error
+        try:
+            if job.kind == ImportJob.Kind.MEMBERS:
+                member_save(
+                    member=instance,
+                    name=values["name"],
+                    gender=values["gender"],
+                    organisation=values["organisation"],
+                    category=values["category"],
+                    status=values["status"],
+                    id_number=values["id_number"],
+                    phone=values["phone"],
+                    joined_on=values["joined_on"],
+                    role_codes=values["roles"],
+                )
+            else:
+                contact_save(
+                    contact=instance,
+                    name=values["name"],
+                    gender=values["gender"],
+                    organisation=values["organisation"],
+                    category=values["category"],
+                    reason_codes=values["reasons"],
+                    unit=values["unit"],
+                    id_number=values["id_number"],
+                    phone=values["phone"],
+                    address=values["address"],
+                    notes=values["notes"],
+                )
+        except ValidationError as error:
+            wrapped = ValidationError(
+                [_("Line %(line)s: %(message)s") % {"line": line, "message": message} for message in error.messages]
+            )
+            wrapped.line = line  # type: ignore[attr-defined]
+            raise wrapped from error
+        if instance is None:
+            created += 1
+        else:
+            updated += 1
+        if done % 50 == 0 or done == total:
+            cache.set(import_progress_key(job.pk), done * 100 // total, PROGRESS_CACHE_TIMEOUT)
+    return created, updated
+
+
+def _existing_by_natural_key(model: type[Member] | type[Contact], rows: list[dict[str, Any]]) -> dict[tuple, Any]:
+    """The people the rows already name, in two queries whatever the file's size."""
+    id_numbers = [values["id_number"] for values in rows if values.get("id_number")]
+    found: dict[tuple, Any] = {}
+    queryset = model.objects.select_related("organisation").prefetch_related("roles" if model is Member else "reasons")
+    for chunk_start in range(0, len(id_numbers), 1000):
+        for person in queryset.filter(id_number__in=id_numbers[chunk_start : chunk_start + 1000]):
+            found[("id", person.id_number)] = person
+    if model is Contact:
+        names = {values["name"] for values in rows if not values.get("id_number")}
+        if names:
+            for person in queryset.filter(id_number="", name__in=names):
+                found[("name_phone", person.organisation_id, person.name, person.phone)] = person
+    return found

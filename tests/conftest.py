@@ -1,0 +1,208 @@
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+
+from liaison.celery import app as celery_app
+from members import services
+from members.models import Appointment, ContactCategory, MemberCategory, OrganisationKind
+from tests.factories import ContactFactory, MemberFactory, OrganisationFactory, PairingFactory, TermFactory, UserFactory
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Playwright's sync API runs an event loop in the test thread; the ORM must still work there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def _redis_reachable() -> bool:
+    url = settings.REDIS_URL
+    if not url:
+        return False
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def _browser_available() -> bool:
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return False
+    return Path(CHROMIUM).exists()
+
+
+def pytest_runtest_setup(item):
+    """Service and browser tests skip on a laptop without those parts, and fail in CI."""
+    missing = []
+    if item.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"] != (
+        "django.db.backends.postgresql"
+    ):
+        missing.append("PostgreSQL (set DATABASE_URL)")
+    if item.get_closest_marker("redis") and not _redis_reachable():
+        missing.append("Redis (set REDIS_URL)")
+    if item.get_closest_marker("browser") and not _browser_available():
+        missing.append(f"Chromium at {CHROMIUM} and the playwright package")
+    if missing:
+        message = "needs " + ", ".join(missing)
+        if IN_CI:
+            pytest.fail(message + " — CI=true, so this is a failure, not a skip", pytrace=False)
+        pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(request):
+    """Tasks run in-process, except in tests that start a real worker."""
+    if "celery_worker" in request.fixturenames:
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real `celery worker` process on Redis, reading the test database."""
+    database = settings.DATABASES["default"]
+    database_url = (
+        f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    celery_app.control.purge()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "liaison",
+            "worker",
+            "--pool=solo",
+            "-l",
+            "warning",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_for(predicate, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(0.25)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+    }
+
+
+@pytest.fixture
+def world(db):
+    """Personas, as healthchecks' alice/bob/charlie: who can see what.
+
+    committee C ─ general branch G ─ branch A (secretary_a; members member_a1, member_a2; group A1)
+                                   └ branch B (secretary_b)
+    """
+    committee = OrganisationFactory(name="学院党委", code="C", kind=OrganisationKind.COMMITTEE)
+    general = OrganisationFactory(name="教工党总支", code="G", kind=OrganisationKind.GENERAL_BRANCH, parent=committee)
+    branch_a = OrganisationFactory(name="甲党支部", code="A", parent=general)
+    branch_b = OrganisationFactory(name="乙党支部", code="B", parent=general)
+    group_a1 = OrganisationFactory(name="甲一党小组", code="A1", kind=OrganisationKind.GROUP, parent=branch_a)
+
+    def member(name, organisation, username):
+        person = MemberFactory(name=name, organisation=organisation)
+        person.user = UserFactory(username=username)
+        person.save()
+        return person
+
+    secretary_a = member("甲书记", branch_a, "secretary_a")
+    secretary_b = member("乙书记", branch_b, "secretary_b")
+    member_a1 = member("甲党员一", group_a1, "member_a1")
+    member_a2 = member("甲党员二", branch_a, "member_a2")
+    services.organisation_set_secretary(organisation=branch_a, secretary=secretary_a)
+    services.organisation_set_secretary(organisation=branch_b, secretary=secretary_b)
+
+    administrator = UserFactory(username="administrator")
+    services.appointment_create(user=administrator, organisation=committee, role=Appointment.Role.ADMINISTRATOR)
+    inspector = UserFactory(username="inspector")
+    services.appointment_create(user=inspector, organisation=committee, role=Appointment.Role.INSPECTOR)
+    outsider = UserFactory(username="outsider")
+
+    term = TermFactory(organisation=committee, starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20))
+    contact_a1 = ContactFactory(
+        name="张同学",
+        organisation=branch_a,
+        phone="13812345678",
+        id_number="110101199003076632",
+        address="北京市海淀区学府路88号3栋502室",
+    )
+    contact_a2 = ContactFactory(name="李老师", organisation=branch_a, category=ContactCategory.STAFF)
+    contact_b = ContactFactory(name="王同学", organisation=branch_b)
+    PairingFactory(member=member_a1, contact=contact_a1, term=term)
+    PairingFactory(member=member_a2, contact=contact_a2, term=term)
+
+    return SimpleNamespace(
+        committee=committee,
+        general=general,
+        branch_a=branch_a,
+        branch_b=branch_b,
+        group_a1=group_a1,
+        secretary_a=secretary_a,
+        secretary_b=secretary_b,
+        member_a1=member_a1,
+        member_a2=member_a2,
+        administrator=administrator,
+        inspector=inspector,
+        outsider=outsider,
+        term=term,
+        contact_a1=contact_a1,
+        contact_a2=contact_a2,
+        contact_b=contact_b,
+        category=MemberCategory,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
