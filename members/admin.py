@@ -177,7 +177,7 @@ class ContactAdminForm(forms.ModelForm):
         model = Contact
         fields = CONTACT_FIELDS
 
-    fields = CONTACT_FIELDS
+    def clean(self):
         cleaned = super().clean()
         if "category" in cleaned and "reasons" in cleaned:
             check_contact_reasons(
@@ -195,7 +195,7 @@ class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     autocomplete_fields = ["organisation"]
     filter_horizontal = ["reasons"]
     sensitive_fields = ("id_number", "phone", "address")
-    fields = ["name", "gender", "organisation", "category", "reasons", "unit", "id_number", "phone", "address", "notes"]
+    fields = CONTACT_FIELDS
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Contact) -> str:
