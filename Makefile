@@ -17,8 +17,9 @@ install: $(BIN)/python
 install-dev: $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 
+# The compiled catalogues are committed; recompile when gettext is installed.
 messages: install
-	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null
+	@if command -v msgfmt >/dev/null; then $(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null; fi
 
 ## Set up everything and run the demo at http://127.0.0.1:8000
 run: install messages

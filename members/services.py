@@ -278,18 +278,31 @@ def import_job_create(*, user: User, kind: str, filename: str, content: bytes) -
     job.save()
     from .tasks import import_roster_task
 
-    if _count_rows(content) > settings.ROSTER_IMPORT_INLINE_MAX_ROWS:
+    limit = settings.ROSTER_IMPORT_INLINE_MAX_ROWS
+    if _count_rows(content, limit=limit) > limit:
         transaction.on_commit(lambda: import_roster_task.delay(job.pk))
     else:
         import_job_run(job=job)
     return job
 
 
-def _count_rows(content: bytes) -> int:
+def _count_rows(content: bytes, *, limit: int) -> int:
+    """Filled rows below the header, counted up to `limit` + 1.
+
+    Not the sheet's `max_row`: that counts the header and every formatted empty row, and the
+    template formats 5,000 of them, so every filled-in template would look large.
+    """
+    rows = 0
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True)
-        rows = workbook.worksheets[0].max_row or 0
-        workbook.close()
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True):
+                if any(cell is not None and str(cell).strip() for cell in row):
+                    rows += 1
+                    if rows > limit:
+                        break
+        finally:
+            workbook.close()
     except Exception:  # an unreadable file is reported by the run itself
         return 0
     return rows

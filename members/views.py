@@ -26,9 +26,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "member": scope.member,
         "managed_organisations": selectors.organisation_manageable_list(user=request.user).filter(
             path__in=scope.manage_paths
-        )
-        if scope.manage_paths
-        else [],
+        ),
         "contact_count": selectors.contact_list(user=request.user).count(),
     }
     if scope.has_staff_role:

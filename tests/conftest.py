@@ -139,6 +139,16 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def world_committed(transactional_db):
+    """The same personas, committed, for tests that another process or thread reads."""
+    return build_world()
+
+
+def build_world():
     """Personas, as healthchecks' alice/bob/charlie: who can see what.
 
     committee C ─ general branch G ─ branch A (secretary_a; members member_a1, member_a2; group A1)

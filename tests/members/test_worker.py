@@ -1,0 +1,44 @@
+"""The roster import through a real Celery worker process, on Redis and PostgreSQL."""
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from members import services
+from members.models import ImportJob, Member
+from tests.conftest import wait_for
+from tests.factories import make_id_number
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def members_roster(rows: int) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Name", "Gender", "Organisation code", "Category", "Membership status", "ID number", "Phone"])
+    for index in range(rows):
+        sheet.append(
+            [f"工人{index}", "male", "A", "faculty", "full", make_id_number(90000 + index), f"1370000{index:04d}"]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_large_roster_is_imported_by_a_celery_worker(world_committed, celery_worker, settings):
+    settings.ROSTER_IMPORT_INLINE_MAX_ROWS = 20
+    job = services.import_job_create(
+        user=world_committed.secretary_a.user, kind="members", filename="big.xlsx", content=members_roster(60)
+    )
+    # Queued, not run here: the web process returned at once.
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.PENDING
+
+    def finished():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_for(finished, timeout=90)
+    assert job.status == ImportJob.Status.SUCCEEDED, job.problems
+    assert job.created_count == 60
+    assert Member.objects.filter(name__startswith="工人", organisation=world_committed.branch_a).count() == 60

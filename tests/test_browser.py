@@ -1,0 +1,49 @@
+"""A real browser (Debian's Chromium, driven by Playwright) logs in as a secretary and as a member."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def log_in(page, live_server, username):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "a-long-test-password-42")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_secretary_sees_their_branch_and_reveals_a_phone_on_purpose(page, live_server, world_committed):
+    world = world_committed
+    log_in(page, live_server, "secretary_a")
+    page.get_by_role("link", name="联系对象").first.click()
+    contact_list = page.get_by_test_id("contact-list")
+    assert world.contact_a1.name in contact_list.inner_text()
+    assert world.contact_a2.name in contact_list.inner_text()
+    assert world.contact_b.name not in contact_list.inner_text()
+    assert world.contact_a1.phone not in page.content()
+
+    page.get_by_text(world.contact_a1.name).click()
+    assert page.get_by_test_id("phone").inner_text() == "138****5678"
+    page.get_by_role("button", name="显示完整信息").click()
+    page.get_by_test_id("phone").filter(has_text="13812345678").wait_for()
+    assert "110101199003076632" in page.get_by_test_id("id-number").inner_text()
+
+
+def test_member_on_a_phone_sees_only_their_own_contact_masked(browser, live_server, world_committed):
+    world = world_committed
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, live_server, "member_a1")
+    assert page.get_by_test_id("contact-count").inner_text() == "1"
+    page.get_by_test_id("contact-count").click()
+    contact_list = page.get_by_test_id("contact-list")
+    assert world.contact_a1.name in contact_list.inner_text()
+    assert world.contact_a2.name not in contact_list.inner_text()
+    page.get_by_text(world.contact_a1.name).click()
+    assert page.get_by_test_id("phone").inner_text() == "138****5678"
+    assert page.get_by_role("button", name="显示完整信息").count() == 0
+    assert "13812345678" not in page.content()
+    context.close()
