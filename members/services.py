@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +30,7 @@ from .models import (
     OrganisationKind,
     SensitiveAccess,
 )
-from .roster import ParsedRoster, RosterFileError, RowProblem, natural_key, parse_roster
+from .roster import ParsedRoster, RosterFileError, RowProblem, parse_roster
 from .scoping import forget_scope, get_scope
 from .selectors import organisation_manageable_list
 
@@ -327,9 +328,9 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     try:
         with transaction.atomic():
             created, updated = _write_rows(job, parsed)
-    except ValidationError as error:
+    except RowRejected as rejected:
         # A rule the parser could not see (e.g. a person already held outside this scope).
-        return _finish_import(job, problems=[RowProblem(getattr(error, "line", 0), msg) for msg in error.messages])
+        return _finish_import(job, problems=[RowProblem(rejected.line, message) for message in rejected.messages])
     job.created_count, job.updated_count = created, updated
     return _finish_import(job, problems=[])
 
@@ -346,21 +347,25 @@ def _finish_import(job: ImportJob, *, problems: list[RowProblem]) -> ImportJob:
     return job
 
 
+class RowRejected(Exception):
+    """A row the database refused while writing; the whole import is rolled back."""
+
+    def __init__(self, line: int, messages: list[str]) -> None:
+        super().__init__(line, messages)
+        self.line = line
+        self.messages = messages
+
+
 def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
     model = Member if job.kind == ImportJob.Kind.MEMBERS else Contact
-    existing = _existing_by_natural_key(model, [values for _line, values in parsed.rows])
+    existing = ExistingPeople.load(model, [values for _line, values in parsed.rows])
     scope = get_scope(job.created_by)
     created = updated = 0
     total = len(parsed.rows)
     for done, (line, values) in enumerate(parsed.rows, start=1):
-        instance = existing.get(natural_key(values))
+        instance = existing.find(values)
         if instance is not None and not scope.manages(instance.organisation):
-            error = ValidationError(
-                _("Line %(line)s: this person is already registered with an organisation outside yours.")
-                % {"line": line}
-            )
-            error.line = line  # type: ignore[attr-defined]
-            raise error
+            raise RowRejected(line, [_("This person is already registered with an organisation outside yours.")])
         try:
             if job.kind == ImportJob.Kind.MEMBERS:
                 member_save(
@@ -390,11 +395,7 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
                     notes=values["notes"],
                 )
         except ValidationError as error:
-            wrapped = ValidationError(
-                [_("Line %(line)s: %(message)s") % {"line": line, "message": message} for message in error.messages]
-            )
-            wrapped.line = line  # type: ignore[attr-defined]
-            raise wrapped from error
+            raise RowRejected(line, error.messages) from error
         if instance is None:
             created += 1
         else:
@@ -404,17 +405,52 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
     return created, updated
 
 
-def _existing_by_natural_key(model: type[Member] | type[Contact], rows: list[dict[str, Any]]) -> dict[tuple, Any]:
-    """The people the rows already name, in two queries whatever the file's size."""
-    id_numbers = [values["id_number"] for values in rows if values.get("id_number")]
-    found: dict[tuple, Any] = {}
-    queryset = model.objects.select_related("organisation").prefetch_related("roles" if model is Member else "reasons")
-    for chunk_start in range(0, len(id_numbers), 1000):
-        for person in queryset.filter(id_number__in=id_numbers[chunk_start : chunk_start + 1000]):
-            found[("id", person.id_number)] = person
-    if model is Contact:
-        names = {values["name"] for values in rows if not values.get("id_number")}
-        if names:
-            for person in queryset.filter(id_number="", name__in=names):
-                found[("name_phone", person.organisation_id, person.name, person.phone)] = person
-    return found
+@dataclass
+class ExistingPeople:
+    """The people a file's rows already name, loaded in a few queries whatever the file's size."""
+
+    by_id_number: dict[str, Any]
+    by_name_phone: dict[tuple, Any]
+
+    @classmethod
+    def load(cls, model: type[Member] | type[Contact], rows: list[dict[str, Any]]) -> ExistingPeople:
+        queryset = model.objects.select_related("organisation").prefetch_related(
+            "roles" if model is Member else "reasons"
+        )
+        id_numbers = [values["id_number"] for values in rows if values.get("id_number")]
+        by_id_number = {
+            person.id_number: person
+            for chunk in _chunks(id_numbers)
+            for person in queryset.filter(id_number__in=chunk)
+        }
+        by_name_phone: dict[tuple, Any] = {}
+        if model is Contact:
+            names = sorted({values["name"] for values in rows})
+            for chunk in _chunks(names):
+                for person in queryset.filter(name__in=chunk).order_by("-id_number"):
+                    # Several people may share a name and a phone: prefer the one without an ID number.
+                    by_name_phone[(person.organisation_id, person.name, person.phone)] = person
+        return cls(by_id_number, by_name_phone)
+
+    def find(self, values: dict[str, Any]) -> Any:
+        """The person a row updates: by ID number; else by name + phone in the organisation.
+
+        A row with an ID number also takes over a record that had none (the ID is filled in);
+        a row without one updates the record with that name and phone and keeps its ID number.
+        """
+        key = (values["organisation"].pk, values["name"], values.get("phone", ""))
+        if values["id_number"]:
+            person = self.by_id_number.get(values["id_number"])
+            if person is None:
+                candidate = self.by_name_phone.get(key)
+                person = candidate if candidate is not None and not candidate.id_number else None
+            return person
+        person = self.by_name_phone.get(key)
+        if person is not None:
+            values["id_number"] = person.id_number
+        return person
+
+
+def _chunks(items: list, size: int = 1000) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -240,6 +240,30 @@ def test_importing_the_same_contacts_file_twice_finds_contacts_by_id_number_or_b
 # 3. Bad rows: nothing is imported, every problem is listed with its line ------------------------
 
 
+def test_a_row_with_an_id_number_completes_the_contact_known_only_by_name_and_phone(client, world):
+    client.force_login(world.secretary_a.user)
+    upload(client, "contacts", two_contacts())
+    known = Contact.objects.get(name="赵二")
+    assert known.id_number == ""
+    row = ["赵二", "male", "A1", "citizen", "low_income", "一组", ID_2, "13900000102", "", ""]
+    upload(client, "contacts", xlsx(CONTACT_HEADERS, [row]))
+    job = last_job(world.secretary_a.user)
+    assert (job.created_count, job.updated_count) == (0, 1)
+    known.refresh_from_db()
+    assert known.id_number == ID_2
+
+
+def test_a_row_without_an_id_number_updates_the_contact_with_that_name_and_phone_and_keeps_its_id(client, world):
+    client.force_login(world.secretary_a.user)
+    upload(client, "contacts", two_contacts())
+    row = ["赵一", "female", "A", "student", "", "软件系", "", "13900000101", "", ""]
+    upload(client, "contacts", xlsx(CONTACT_HEADERS, [row]))
+    job = last_job(world.secretary_a.user)
+    assert (job.created_count, job.updated_count) == (0, 1)
+    contact = Contact.objects.get(name="赵一")
+    assert (contact.unit, contact.id_number) == ("软件系", ID_1)
+
+
 def test_a_contacts_file_with_bad_rows_imports_nothing_and_lists_every_bad_line(client, world):
     contacts_before = Contact.objects.count()
     client.force_login(world.secretary_a.user)
