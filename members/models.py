@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
@@ -113,7 +114,7 @@ class Member(models.Model):
         blank=True,
         related_name="member",
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
     organisation = models.ForeignKey(
         Organisation,
@@ -220,7 +221,7 @@ class ContactReason(models.Model):
 class Contact(models.Model):
     """A member of the public whom party members liaise with (联系对象/群众)."""
 
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     gender = models.CharField(_("gender"), max_length=10, choices=Gender.choices)
     organisation = models.ForeignKey(
         Organisation,

@@ -419,9 +419,7 @@ class ExistingPeople:
         )
         id_numbers = [values["id_number"] for values in rows if values.get("id_number")]
         by_id_number = {
-            person.id_number: person
-            for chunk in _chunks(id_numbers)
-            for person in queryset.filter(id_number__in=chunk)
+            person.id_number: person for chunk in _chunks(id_numbers) for person in queryset.filter(id_number__in=chunk)
         }
         by_name_phone: dict[tuple, Any] = {}
         if model is Contact:
