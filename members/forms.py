@@ -9,7 +9,7 @@ class RosterUploadForm(forms.Form):
     kind = forms.ChoiceField(label=_("What the file lists"), choices=ImportJob.Kind.choices)
     file = forms.FileField(
         label=_("Roster file (.xlsx)"),
-        help_text=_("Download the template below, fill it in, and upload it here."),
+        help_text=_("Download a template, fill it in, and upload it here."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
 
