@@ -116,6 +116,7 @@ CONTACT_FIELDS = [
     "gender",
     "organisation",
     "category",
+    "kind",
     "reasons",
     "unit",
     "id_number",
@@ -190,7 +191,7 @@ class ContactAdminForm(forms.ModelForm):
 class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     form = ContactAdminForm
     list_display = ["name", "gender", "category", "organisation", "unit", "masked_phone"]
-    list_filter = ["category", "reasons", "gender", ("organisation", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["category", "kind", "reasons", "gender", ("organisation", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "unit"]
     autocomplete_fields = ["organisation"]
     filter_horizontal = ["reasons"]

@@ -165,6 +165,13 @@ class ContactCategory(models.TextChoices):
     NON_PARTY = "non_party", _("Non-party figure")
 
 
+class ContactKind(models.TextChoices):
+    """Whom a contact stands for: quotas are counted in people or, in villages, in households."""
+
+    PERSON = "person", _("Person")
+    HOUSEHOLD = "household", _("Household")
+
+
 class ContactReasonCode(models.TextChoices):
     CONFUSED = "confused", _("Confused in thinking")
     WORK_DIFFICULTY = "work_difficulty", _("Difficulty at work")
@@ -230,6 +237,7 @@ class Contact(models.Model):
         related_name="contacts",
     )
     category = models.CharField(_("category"), max_length=20, choices=ContactCategory.choices)
+    kind = models.CharField(_("person or household"), max_length=10, choices=ContactKind.choices, default="person")
     reasons = models.ManyToManyField(ContactReason, verbose_name=_("reasons and hardship"), blank=True)
     unit = models.CharField(
         _("unit"), max_length=100, blank=True, help_text=_("Department, class, village group or workplace.")
@@ -257,6 +265,7 @@ class Contact(models.Model):
             models.CheckConstraint(condition=~Q(id_number="") | ~Q(phone=""), name="contact_has_id_number_or_phone"),
             models.CheckConstraint(condition=Q(category__in=ContactCategory.values), name="contact_category_valid"),
             models.CheckConstraint(condition=Q(gender__in=Gender.values), name="contact_gender_valid"),
+            models.CheckConstraint(condition=Q(kind__in=ContactKind.values), name="contact_kind_valid"),
         ]
 
     def __str__(self) -> str:

@@ -26,6 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from .models import (
     REASONS_BY_CATEGORY,
     ContactCategory,
+    ContactKind,
     ContactReasonCode,
     Gender,
     LeadershipRoleCode,
@@ -107,6 +108,7 @@ CONTACT_COLUMNS = (
     Column("gender", gettext_lazy("Gender"), required=True, choices=Gender, width=8),
     Column("organisation", gettext_lazy("Organisation code"), required=True),
     Column("category", gettext_lazy("Category"), required=True, choices=ContactCategory),
+    Column("kind", gettext_lazy("Person or household"), choices=ContactKind, width=10),
     Column("reasons", gettext_lazy("Reasons and hardship"), choices=ContactReasonCode, many=True, width=24),
     Column("unit", gettext_lazy("Unit")),
     Column("id_number", gettext_lazy("ID number"), parse=_parse_id_number, width=22),

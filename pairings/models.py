@@ -1,9 +1,10 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from members.models import Contact, Member, Organisation
+from members.models import Contact, ContactCategory, ContactKind, LeadershipRole, Member, MemberCategory, Organisation
 
 
 class TermKind(models.TextChoices):
@@ -81,3 +82,182 @@ class Pairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} ↔ {self.contact} ({self.term})"
+
+
+class QuotaPolicy(models.Model):
+    """How many contacts each member must be paired with this term, and how contacts may be shared.
+
+    The required number for a member in one bucket (contact category × person/household)
+    comes from the most specific matching rule, then a per-member override if there is one.
+    """
+
+    term = models.OneToOneField(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="policy")
+    max_members_per_contact = models.PositiveSmallIntegerField(
+        _("members per contact"),
+        default=1,
+        help_text=_("How many members may be paired with one contact at the same time."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quota policy")
+        verbose_name_plural = _("quota policies")
+        constraints = [
+            models.CheckConstraint(condition=Q(max_members_per_contact__gte=1), name="policy_members_per_contact_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.term)
+
+
+class QuotaRule(models.Model):
+    """One row of a policy: members matching (organisation, category, role) need N contacts of a kind.
+
+    Empty conditions match everyone. When several rows match a member for the same
+    bucket, the most specific wins: a role beats none, a member category beats none,
+    and a deeper organisation beats a shallower one.
+    """
+
+    policy = models.ForeignKey(QuotaPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="rules")
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("within organisation"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        help_text=_("Leave empty for the whole tree."),
+    )
+    member_category = models.CharField(
+        _("member category"), max_length=20, choices=MemberCategory.choices, blank=True
+    )
+    member_role = models.ForeignKey(
+        LeadershipRole, verbose_name=_("member role"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    contact_category = models.CharField(
+        _("contact category"),
+        max_length=20,
+        choices=ContactCategory.choices,
+        blank=True,
+        help_text=_("Leave empty to count contacts of any category."),
+    )
+    unit = models.CharField(_("counted in"), max_length=10, choices=ContactKind.choices, default=ContactKind.PERSON)
+    required = models.PositiveSmallIntegerField(_("required"))
+
+    class Meta:
+        verbose_name = _("quota rule")
+        verbose_name_plural = _("quota rules")
+        ordering = ["policy", "contact_category", "unit", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "organisation", "member_category", "member_role", "contact_category", "unit"],
+                name="quota_rule_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_contact_category_display() or _('any category')} × {self.required}"
+
+
+class QuotaOverride(models.Model):
+    """A member's own quota for one bucket this term, set by the secretary with a reason."""
+
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="overrides")
+    member = models.ForeignKey(
+        Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="quota_overrides"
+    )
+    contact_category = models.CharField(
+        _("contact category"), max_length=20, choices=ContactCategory.choices, blank=True
+    )
+    unit = models.CharField(_("counted in"), max_length=10, choices=ContactKind.choices, default=ContactKind.PERSON)
+    required = models.PositiveSmallIntegerField(_("required"))
+    reason = models.CharField(_("reason"), max_length=200)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("quota override")
+        verbose_name_plural = _("quota overrides")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "member", "contact_category", "unit"], name="quota_override_unique"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="quota_override_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.get_contact_category_display() or _('any category')} × {self.required}"
+
+
+class QuotaStatus(models.Model):
+    """Stored result of the quota job: required and actual per member and bucket, for dashboards."""
+
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="quota_statuses")
+    member = models.ForeignKey(Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="+")
+    contact_category = models.CharField(
+        _("contact category"), max_length=20, choices=ContactCategory.choices, blank=True
+    )
+    unit = models.CharField(_("counted in"), max_length=10, choices=ContactKind.choices, default=ContactKind.PERSON)
+    required = models.PositiveSmallIntegerField(_("required"))
+    actual = models.PositiveIntegerField(_("actual"))
+    shortfall = models.PositiveSmallIntegerField(_("short by"))
+    overridden = models.BooleanField(_("overridden"), default=False)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("quota status")
+        verbose_name_plural = _("quota statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["term", "member", "contact_category", "unit"], name="quota_status_unique"),
+            models.CheckConstraint(condition=Q(shortfall__lte=F("required")), name="quota_status_shortfall_bounded"),
+        ]
+        indexes = [models.Index(fields=["term", "shortfall"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} · {self.actual}/{self.required}"
+
+
+class MatchingRun(models.Model):
+    """A proposal of new pairings for a subtree, waiting for the secretary to accept all or part."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        PROPOSED = "proposed", _("Waiting for review")
+        ACCEPTED = "accepted", _("Accepted")
+        DISCARDED = "discarded", _("Discarded")
+
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="matching_runs")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("run by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("matching run")
+        verbose_name_plural = _("matching runs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ProposedPairing(models.Model):
+    run = models.ForeignKey(MatchingRun, verbose_name=_("matching run"), on_delete=models.CASCADE, related_name="proposals")
+    member = models.ForeignKey(Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="+")
+    contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+")
+    distance = models.PositiveSmallIntegerField(_("organisational distance"))
+
+    class Meta:
+        verbose_name = _("proposed pairing")
+        verbose_name_plural = _("proposed pairings")
+        ordering = ["member__name", "member_id", "contact_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "member", "contact"], name="proposed_pairing_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} ↔ {self.contact}"
