@@ -52,3 +52,7 @@ lint: install-dev
 format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## Benchmarks on PostgreSQL (10,000 members, 100,000 contacts); prints figures
+bench: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/liaison_bench} $(BIN)/python benchmarks/quota.py

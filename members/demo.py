@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from pairings.models import TermKind
-from pairings.services import pairing_create, term_create
+from pairings.services import pairing_create, quota_compute, term_create
 
 from . import services
 from .models import (
@@ -161,8 +161,10 @@ def build_demo() -> dict[str, str]:
         ends_on=date(2027, 1, 20),
         is_current=True,
     )
-    # Pair each member with some of their branch's contacts (2 activists, 3 staff, 5 students where there are).
+    # Pair members with their branch's contacts (2 activists, 3 staff, 5 students while there are);
+    # the last members of each branch are left short, for the matching to propose.
     for code, members in members_by_branch.items():
+        members = members[:-3]
         pool = {
             category: [c for c in contacts_by_branch[code] if c.category == category] for category in ContactCategory
         }
@@ -177,6 +179,7 @@ def build_demo() -> dict[str, str]:
                     pairing_create(member=member, contact=contact, term=term, started_on=term.starts_on)
                 pool[category] = pool[category][wanted:]
 
+    quota_compute(term=term, organisation=committee)
     return _demo_accounts(committee, branches["XG-XS-01"], members_by_branch["XG-XS-01"][1])
 
 

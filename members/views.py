@@ -31,7 +31,18 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     }
     if scope.has_staff_role:
         context["member_count"] = selectors.member_list(user=request.user).count()
+    context.update(_term_targets(request))
     return render(request, "members/home.html", context)
+
+
+def _term_targets(request: AuthenticatedHttpRequest) -> dict:
+    """The current term and, for a member, their quota targets in it."""
+    from pairings.selectors import current_term, member_targets
+
+    term = current_term(user=request.user)
+    member = get_scope(request.user).member
+    targets = member_targets(member=member, term=term) if term is not None and member is not None else []
+    return {"term": term, "targets": targets}
 
 
 @login_required
@@ -44,7 +55,13 @@ def contact_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "members/contact_list.html",
-        {"filter": contact_filter, "page": page, "query": query.urlencode(), "scope": get_scope(request.user)},
+        {
+            "filter": contact_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "scope": get_scope(request.user),
+            **_term_targets(request),
+        },
     )
 
 

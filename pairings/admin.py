@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 
@@ -5,8 +6,8 @@ from members import selectors as member_selectors
 from members.admin import ScopedAdmin, admin_site
 from members.scoping import get_scope
 
-from . import selectors
-from .models import Pairing, Term
+from . import selectors, services
+from .models import Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
 
 
 @admin.register(Term, site=admin_site)
@@ -18,9 +19,39 @@ class TermAdmin(ScopedAdmin):
     def get_queryset(self, request) -> QuerySet[Term]:
         return selectors.term_list(user=request.user)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # A new term gets its tree root and the default policy, as on the "open a new term" page.
+        created = services.term_create(
+            organisation=obj.organisation,
+            name=obj.name,
+            kind=obj.kind,
+            starts_on=obj.starts_on,
+            ends_on=obj.ends_on,
+            is_current=obj.is_current,
+        )
+        obj.pk = created.pk
+
+
+class PairingAdminForm(forms.ModelForm):
+    class Meta:
+        model = Pairing
+        fields = ["member", "contact", "term", "theme", "started_on"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is None and all(cleaned.get(name) for name in ("member", "contact", "term")):
+            services.pairing_validate(member=cleaned["member"], contact=cleaned["contact"], term=cleaned["term"])
+        return cleaned
+
 
 @admin.register(Pairing, site=admin_site)
 class PairingAdmin(ScopedAdmin):
+    """New pairings go through the same rules as everywhere; ending one is done on the pairing page."""
+
+    form = PairingAdminForm
     list_display = ["member", "contact", "term", "status", "started_on", "ended_on"]
     list_filter = ["status", "term"]
     search_fields = ["member__name", "contact__name"]
@@ -31,6 +62,25 @@ class PairingAdmin(ScopedAdmin):
         return Pairing.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("member", "contact", "term")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["member", "contact", "term", "started_on", "status", "ended_on", "end_reason"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["member", "contact", "term", "theme", "started_on"]
+        return ["member", "contact", "term", "theme", "started_on", "status", "ended_on", "end_reason"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["theme"])
+        else:
+            created = services.pairing_create(
+                member=obj.member, contact=obj.contact, term=obj.term, started_on=obj.started_on, theme=obj.theme
+            )
+            obj.pk = created.pk
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "member":
@@ -46,3 +96,33 @@ class PairingAdmin(ScopedAdmin):
         elif db_field.name == "term":
             kwargs["queryset"] = selectors.term_list(user=request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class QuotaRuleInline(admin.TabularInline):
+    model = QuotaRule
+    extra = 0
+    fields = ["organisation", "member_category", "member_role", "contact_category", "unit", "required"]
+    autocomplete_fields = ["organisation"]
+
+
+@admin.register(QuotaPolicy, site=admin_site)
+class QuotaPolicyAdmin(ScopedAdmin):
+    list_display = ["term", "max_members_per_contact"]
+    inlines = [QuotaRuleInline]
+
+    def get_queryset(self, request) -> QuerySet[QuotaPolicy]:
+        return QuotaPolicy.objects.filter(term__in=selectors.term_list(user=request.user)).select_related("term")
+
+
+@admin.register(QuotaOverride, site=admin_site)
+class QuotaOverrideAdmin(ScopedAdmin):
+    list_display = ["member", "term", "contact_category", "unit", "required", "reason"]
+    list_filter = ["term", "contact_category"]
+    search_fields = ["member__name"]
+    autocomplete_fields = ["member"]
+
+    def get_queryset(self, request) -> QuerySet[QuotaOverride]:
+        scope = get_scope(request.user)
+        return QuotaOverride.objects.filter(
+            scope.subtree_q(scope.read_paths, prefix="member__organisation__")
+        ).select_related("member", "term")

@@ -103,7 +103,9 @@ class QuotaPolicy(models.Model):
         verbose_name = _("quota policy")
         verbose_name_plural = _("quota policies")
         constraints = [
-            models.CheckConstraint(condition=Q(max_members_per_contact__gte=1), name="policy_members_per_contact_positive"),
+            models.CheckConstraint(
+                condition=Q(max_members_per_contact__gte=1), name="policy_members_per_contact_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -127,9 +129,7 @@ class QuotaRule(models.Model):
         blank=True,
         help_text=_("Leave empty for the whole tree."),
     )
-    member_category = models.CharField(
-        _("member category"), max_length=20, choices=MemberCategory.choices, blank=True
-    )
+    member_category = models.CharField(_("member category"), max_length=20, choices=MemberCategory.choices, blank=True)
     member_role = models.ForeignKey(
         LeadershipRole, verbose_name=_("member role"), on_delete=models.CASCADE, null=True, blank=True
     )
@@ -192,7 +192,9 @@ class QuotaStatus(models.Model):
     """Stored result of the quota job: required and actual per member and bucket, for dashboards."""
 
     term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="quota_statuses")
-    member = models.ForeignKey(Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="+")
+    member = models.ForeignKey(
+        Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="quota_statuses"
+    )
     contact_category = models.CharField(
         _("contact category"), max_length=20, choices=ContactCategory.choices, blank=True
     )
@@ -246,7 +248,9 @@ class MatchingRun(models.Model):
 
 
 class ProposedPairing(models.Model):
-    run = models.ForeignKey(MatchingRun, verbose_name=_("matching run"), on_delete=models.CASCADE, related_name="proposals")
+    run = models.ForeignKey(
+        MatchingRun, verbose_name=_("matching run"), on_delete=models.CASCADE, related_name="proposals"
+    )
     member = models.ForeignKey(Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="+")
     distance = models.PositiveSmallIntegerField(_("organisational distance"))

@@ -1,20 +1,112 @@
-from django.db.models import QuerySet
+"""Scoped reads for terms, pairings, the quota board and matching runs."""
 
-from members.models import Member, Organisation
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
 
-from .models import Pairing, PairingStatus, Term
+from .models import MatchingRun, Pairing, PairingStatus, QuotaPolicy, QuotaStatus, Term
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
-def term_list(*, user) -> QuerySet[Term]:
-    """Terms of every tree the user reads in: a term is set on the tree's root."""
-    scope = get_scope(user)
-    if scope.is_superuser:
-        return Term.objects.select_related("organisation")
-    roots = {path[: Organisation.steplen] for path in scope.read_paths}
-    return Term.objects.filter(organisation__path__in=roots).select_related("organisation")
+    from .quotas import Bucket
 
 
 def active_contact_ids_for_member(*, member: Member) -> QuerySet:
     """A subquery of the contacts this member is actively paired with."""
     return Pairing.objects.filter(member=member, status=PairingStatus.ACTIVE).values("contact_id")
+
+
+def _tree_roots(user: User | AnonymousUser) -> set[str]:
+    scope = get_scope(user)
+    paths = set(scope.read_paths)
+    if scope.member is not None:
+        paths.add(scope.member.organisation.path)
+    return {path[: Organisation.steplen] for path in paths}
+
+
+def term_list(*, user: User | AnonymousUser) -> QuerySet[Term]:
+    """Terms of every tree the user works in: a term is set on the tree's root."""
+    if get_scope(user).is_superuser:
+        return Term.objects.select_related("organisation")
+    return Term.objects.filter(organisation__path__in=_tree_roots(user)).select_related("organisation")
+
+
+def current_term(*, user: User | AnonymousUser) -> Term | None:
+    return term_list(user=user).filter(is_current=True).order_by("organisation__path").first()
+
+
+def pairing_list(*, user: User | AnonymousUser) -> QuerySet[Pairing]:
+    scope = get_scope(user)
+    condition = scope.subtree_q(scope.read_paths, prefix="member__organisation__")
+    if scope.member is not None:
+        condition |= Q(member=scope.member)
+    return Pairing.objects.filter(condition).select_related("member", "contact", "term")
+
+
+def member_targets(*, member: Member, term: Term) -> list[QuotaStatus]:
+    return list(QuotaStatus.objects.filter(term=term, member=member).order_by("contact_category", "unit"))
+
+
+def board_buckets(*, term: Term, members: QuerySet[Member]) -> list[Bucket]:
+    """The columns of the board: every bucket some member in view has a status for."""
+    return sorted(
+        set(
+            QuotaStatus.objects.filter(term=term, member__in=members.values("pk"))
+            .values_list("contact_category", "unit")
+            .distinct()
+        )
+    )
+
+
+def board_members(*, user: User | AnonymousUser, term: Term) -> QuerySet[Member]:
+    """Members the user reads, each with this term's quota statuses prefetched."""
+    scope = get_scope(user)
+    return (
+        Member.objects.filter(scope.subtree_q(scope.read_paths))
+        .select_related("organisation")
+        .prefetch_related(
+            Prefetch("quota_statuses", queryset=QuotaStatus.objects.filter(term=term), to_attr="term_statuses")
+        )
+        .order_by("organisation__path", "name", "id")
+    )
+
+
+def pairable_contacts(*, user: User | AnonymousUser, member: Member, term: Term) -> QuerySet[Contact]:
+    """Contacts the user manages that still have room this term, the member's own branch first."""
+    scope = get_scope(user)
+    limit = QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+    return (
+        Contact.objects.filter(
+            scope.subtree_q(scope.manage_paths), organisation__path__startswith=term.organisation.path
+        )
+        .annotate(
+            paired=Count("pairings", filter=Q(pairings__term=term, pairings__status=PairingStatus.ACTIVE)),
+            mine=Count(
+                "pairings",
+                filter=Q(pairings__term=term, pairings__status=PairingStatus.ACTIVE, pairings__member=member),
+            ),
+        )
+        .filter(paired__lt=limit, mine=0)
+        .annotate(
+            elsewhere=Case(
+                When(organisation_id=member.organisation_id, then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
+        )
+        .select_related("organisation")
+        .order_by("elsewhere", "organisation__path", "name", "id")
+    )
+
+
+def matching_run_list(*, user: User | AnonymousUser) -> QuerySet[MatchingRun]:
+    scope = get_scope(user)
+    return MatchingRun.objects.filter(scope.subtree_q(scope.manage_paths)).select_related(
+        "term", "organisation", "created_by"
+    )

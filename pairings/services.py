@@ -1,33 +1,424 @@
-"""Writes for terms and pairings. Quotas and matching arrive with the pairings issue."""
+"""Writes for terms, quota policies, pairings, the quota job and the matching job."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from members.models import Contact, Member, Organisation
+from members.models import Contact, ContactKind, Member, Organisation
+from members.scoping import get_scope
 
-from .models import Pairing, Term
+from . import matching
+from .models import (
+    MatchingRun,
+    Pairing,
+    PairingStatus,
+    ProposedPairing,
+    QuotaOverride,
+    QuotaPolicy,
+    QuotaRule,
+    QuotaStatus,
+    Term,
+)
+from .quotas import DEFAULT_SCHOOL_RULES, MemberProfile, RuleRow, actual_by_bucket, group_counts, required_by_rules
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+BATCH_SIZE = 2000
+
+
+# Terms and policies ------------------------------------------------------------
+
+
+def _tree_root(organisation: Organisation) -> Organisation:
+    return Organisation.objects.get(path=organisation.path[: Organisation.steplen])
 
 
 @transaction.atomic
 def term_create(
-    *, organisation: Organisation, name: str, kind: str, starts_on: date, ends_on: date, is_current: bool = False
+    *,
+    organisation: Organisation,
+    name: str,
+    kind: str,
+    starts_on: date,
+    ends_on: date,
+    is_current: bool = False,
+    default_rules: bool = True,
 ) -> Term:
+    """A new term for the organisation's tree, with the school rule as its policy unless told otherwise."""
+    root = _tree_root(organisation)
     if is_current:
-        Term.objects.filter(organisation=organisation, is_current=True).update(is_current=False)
-    term = Term(
-        organisation=organisation, name=name, kind=kind, starts_on=starts_on, ends_on=ends_on, is_current=is_current
-    )
+        Term.objects.filter(organisation=root, is_current=True).update(is_current=False)
+    term = Term(organisation=root, name=name, kind=kind, starts_on=starts_on, ends_on=ends_on, is_current=is_current)
     term.full_clean()
     term.save()
+    policy = QuotaPolicy.objects.create(term=term)
+    if default_rules:
+        QuotaRule.objects.bulk_create(
+            QuotaRule(policy=policy, contact_category=category, unit=ContactKind.PERSON, required=required)
+            for category, required in DEFAULT_SCHOOL_RULES
+        )
     return term
 
 
 @transaction.atomic
-def pairing_create(*, member: Member, contact: Contact, term: Term, started_on: date, theme: str = "") -> Pairing:
-    pairing = Pairing(member=member, contact=contact, term=term, started_on=started_on, theme=theme)
+def term_open(
+    *,
+    previous: Term,
+    name: str,
+    kind: str,
+    starts_on: date,
+    ends_on: date,
+    carry_over: bool = True,
+) -> Term:
+    """Open the next term: copy the policy, make it current, and carry active pairings over."""
+    if starts_on <= previous.starts_on:
+        raise ValidationError(_("The new term must start after the previous one."))
+    term = term_create(
+        organisation=previous.organisation,
+        name=name,
+        kind=kind,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        is_current=True,
+        default_rules=False,
+    )
+    policy_copy(source=previous, target=term)
+    if carry_over:
+        pairings_carry_over(source=previous, target=term)
+    return term
+
+
+@transaction.atomic
+def policy_copy(*, source: Term, target: Term) -> QuotaPolicy:
+    old = QuotaPolicy.objects.filter(term=source).first()
+    policy = target.policy
+    if old is None:
+        return policy
+    policy.max_members_per_contact = old.max_members_per_contact
+    policy.save(update_fields=["max_members_per_contact"])
+    QuotaRule.objects.bulk_create(
+        QuotaRule(
+            policy=policy,
+            organisation_id=rule.organisation_id,
+            member_category=rule.member_category,
+            member_role_id=rule.member_role_id,
+            contact_category=rule.contact_category,
+            unit=rule.unit,
+            required=rule.required,
+        )
+        for rule in old.rules.all()
+    )
+    return policy
+
+
+@transaction.atomic
+def quota_override_set(
+    *, term: Term, member: Member, contact_category: str, unit: str, required: int, reason: str, by: User
+) -> QuotaOverride:
+    if not get_scope(by).manages(member.organisation):
+        raise PermissionDenied(_("You can only adjust quotas of members in your organisation."))
+    override = QuotaOverride.objects.filter(
+        term=term, member=member, contact_category=contact_category, unit=unit
+    ).first() or QuotaOverride(term=term, member=member, contact_category=contact_category, unit=unit)
+    override.required = required
+    override.reason = reason.strip()
+    override.full_clean()
+    override.save()
+    return override
+
+
+# Pairings ----------------------------------------------------------------------
+
+
+def _check_pairable(*, member: Member, contact: Contact, term: Term) -> None:
+    if not member.organisation.path.startswith(term.organisation.path):
+        raise ValidationError(_("This member is not in the organisation tree of the term."))
+    if not contact.organisation.path.startswith(term.organisation.path):
+        raise ValidationError(_("This contact is not in the organisation tree of the term."))
+
+
+def pairing_validate(*, member: Member, contact: Contact, term: Term) -> None:
+    """Every rule a new pairing must meet; raises a translated ValidationError."""
+    _check_pairable(member=member, contact=contact, term=term)
+    active = Pairing.objects.filter(contact=contact, term=term, status=PairingStatus.ACTIVE)
+    if active.filter(member=member).exists():
+        raise ValidationError(
+            _("%(member)s is already paired with %(contact)s this term.") % {"member": member, "contact": contact}
+        )
+    limit = QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+    if active.count() >= limit:
+        raise ValidationError(
+            _("%(contact)s already has %(count)s paired member(s), the most this term's policy allows.")
+            % {"contact": contact, "count": limit}
+        )
+
+
+@transaction.atomic
+def pairing_create(
+    *, member: Member, contact: Contact, term: Term, started_on: date | None = None, theme: str = ""
+) -> Pairing:
+    """Pair a member with a contact for the term, within the policy's limit of members per contact."""
+    # Lock the contact so two secretaries cannot both take its last place.
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    pairing_validate(member=member, contact=contact, term=term)
+    pairing = Pairing(
+        member=member,
+        contact=contact,
+        term=term,
+        started_on=started_on or max(term.starts_on, timezone.localdate()),
+        theme=theme,
+    )
     pairing.full_clean()
     pairing.save()
     return pairing
+
+
+@transaction.atomic
+def pairing_end(*, pairing: Pairing, ended_on: date, reason: str) -> Pairing:
+    if pairing.status != PairingStatus.ACTIVE:
+        raise ValidationError(_("This pairing has already ended."))
+    if not reason.strip():
+        raise ValidationError({"end_reason": _("Say why the pairing ends.")})
+    if ended_on < pairing.started_on:
+        raise ValidationError({"ended_on": _("A pairing cannot end before it started.")})
+    pairing.status = PairingStatus.ENDED
+    pairing.ended_on = ended_on
+    pairing.end_reason = reason.strip()
+    pairing.full_clean()
+    pairing.save(update_fields=["status", "ended_on", "end_reason"])
+    return pairing
+
+
+@transaction.atomic
+def pairings_carry_over(*, source: Term, target: Term) -> int:
+    """End the source term's active pairings (history kept) and start the same pairs in the target term."""
+    active = list(Pairing.objects.filter(term=source, status=PairingStatus.ACTIVE))
+    ended_on = min(source.ends_on, target.starts_on - timedelta(days=1))
+    reason = _("Carried over to %(term)s") % {"term": target.name}
+    for pairing in active:
+        pairing.status = PairingStatus.ENDED
+        pairing.ended_on = max(ended_on, pairing.started_on)
+        pairing.end_reason = reason
+    Pairing.objects.bulk_update(active, ["status", "ended_on", "end_reason"], batch_size=BATCH_SIZE)
+    Pairing.objects.bulk_create(
+        (
+            Pairing(
+                member_id=p.member_id, contact_id=p.contact_id, term=target, theme=p.theme, started_on=target.starts_on
+            )
+            for p in active
+        ),
+        batch_size=BATCH_SIZE,
+    )
+    return len(active)
+
+
+# The quota job -----------------------------------------------------------------
+
+
+def _rules_of(term: Term) -> list[RuleRow]:
+    return [
+        RuleRow(
+            rule_id=rule["id"],
+            organisation_path=rule["organisation__path"] or "",
+            member_category=rule["member_category"],
+            member_role_id=rule["member_role_id"],
+            contact_category=rule["contact_category"],
+            unit=rule["unit"],
+            required=rule["required"],
+        )
+        for rule in QuotaRule.objects.filter(policy__term=term).values(
+            "id", "organisation__path", "member_category", "member_role_id", "contact_category", "unit", "required"
+        )
+    ]
+
+
+def _member_profiles(organisation: Organisation) -> list[MemberProfile]:
+    members = Member.objects.filter(organisation__path__startswith=organisation.path)
+    roles: dict[int, set[int]] = defaultdict(set)
+    for member_id, role_id in Member.roles.through.objects.filter(member__in=members).values_list(
+        "member_id", "leadershiprole_id"
+    ):
+        roles[member_id].add(role_id)
+    return [
+        MemberProfile(member_id=member_id, path=path, category=category, role_ids=frozenset(roles[member_id]))
+        for member_id, path, category in members.values_list("id", "organisation__path", "category").order_by("id")
+    ]
+
+
+@transaction.atomic
+def quota_compute(*, term: Term, organisation: Organisation) -> int:
+    """Required vs actual per member and bucket for a subtree, stored in QuotaStatus.
+
+    Five queries whatever the number of members: rules, members, roles, overrides, and
+    one aggregate of active pairings; then the old rows go and the new ones are bulk-inserted.
+    """
+    rules = _rules_of(term)
+    profiles = _member_profiles(organisation)
+    overrides: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
+    for member_id, category, unit, required in QuotaOverride.objects.filter(
+        term=term, member__organisation__path__startswith=organisation.path
+    ).values_list("member_id", "contact_category", "unit", "required"):
+        overrides[member_id][(category, unit)] = required
+    counts = group_counts(
+        Pairing.objects.filter(
+            term=term, status=PairingStatus.ACTIVE, member__organisation__path__startswith=organisation.path
+        )
+        .values_list("member_id", "contact__category", "contact__kind")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+
+    now = timezone.now()
+    statuses = []
+    for profile in profiles:
+        required = required_by_rules(profile, rules) | overrides.get(profile.member_id, {})
+        actual = actual_by_bucket(counts.get(profile.member_id, {}), required.keys())
+        for (category, unit), needed in required.items():
+            if needed == 0 and actual[(category, unit)] == 0:
+                continue
+            statuses.append(
+                QuotaStatus(
+                    term=term,
+                    member_id=profile.member_id,
+                    contact_category=category,
+                    unit=unit,
+                    required=needed,
+                    actual=actual[(category, unit)],
+                    shortfall=max(needed - actual[(category, unit)], 0),
+                    overridden=(category, unit) in overrides.get(profile.member_id, {}),
+                    computed_at=now,
+                )
+            )
+    QuotaStatus.objects.filter(term=term, member__organisation__path__startswith=organisation.path).delete()
+    QuotaStatus.objects.bulk_create(statuses, batch_size=BATCH_SIZE)
+    return len(statuses)
+
+
+# The matching job --------------------------------------------------------------
+
+
+@transaction.atomic
+def matching_run_create(*, term: Term, organisation: Organisation, by: User) -> MatchingRun:
+    if not get_scope(by).manages(organisation):
+        raise PermissionDenied(_("You can only run the matching for your own organisation."))
+    run = MatchingRun.objects.create(term=term, organisation=organisation, created_by=by)
+    from .tasks import matching_run_task
+
+    transaction.on_commit(lambda: matching_run_task.delay(run.pk))
+    return run
+
+
+def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
+    """Propose pairings for the subtree's members short of quota and its contacts with room."""
+    term, organisation = run.term, run.organisation
+    quota_compute(term=term, organisation=organisation)
+    limit = QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+
+    needs_by_pass: dict[bool, list[matching.MemberNeed]] = {True: [], False: []}
+    for member_id, path, category, unit, shortfall in QuotaStatus.objects.filter(
+        term=term, member__organisation__path__startswith=organisation.path, shortfall__gt=0
+    ).values_list("member_id", "member__organisation__path", "contact_category", "unit", "shortfall"):
+        # Buckets for a named category are filled first; "any category" buckets take what is left.
+        needs_by_pass[bool(category)].append(matching.MemberNeed(member_id, path, (category, unit), shortfall))
+
+    paired_counts = dict(
+        Pairing.objects.filter(
+            term=term, status=PairingStatus.ACTIVE, contact__organisation__path__startswith=organisation.path
+        )
+        .values_list("contact_id")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    already_paired = (
+        set(
+            Pairing.objects.filter(
+                term=term, status=PairingStatus.ACTIVE, contact__organisation__path__startswith=organisation.path
+            ).values_list("member_id", "contact_id")
+        )
+        if limit > 1
+        else set()
+    )
+    room: dict[int, int] = {}
+    contacts: list[tuple[int, str, str, str]] = []
+    for contact_id, path, category, kind in Contact.objects.filter(
+        organisation__path__startswith=organisation.path
+    ).values_list("id", "organisation__path", "category", "kind"):
+        free = limit - paired_counts.get(contact_id, 0)
+        if free > 0:
+            room[contact_id] = free
+            contacts.append((contact_id, path, category, kind))
+
+    proposals: list[matching.Proposal] = []
+    for specific in (True, False):
+        needs = needs_by_pass[specific]
+        if not needs:
+            continue
+        slots = [
+            matching.ContactSlot(contact_id, path, (category if specific else "", kind), room[contact_id])
+            for contact_id, path, category, kind in contacts
+            if room[contact_id] > 0
+        ]
+        made = matching.propose(needs, slots, already_paired=already_paired)
+        for proposal in made:
+            room[proposal.contact_id] -= 1
+            already_paired.add((proposal.member_id, proposal.contact_id))
+        proposals.extend(made)
+
+    with transaction.atomic():
+        ProposedPairing.objects.filter(run=run).delete()
+        ProposedPairing.objects.bulk_create(
+            (
+                ProposedPairing(run=run, member_id=p.member_id, contact_id=p.contact_id, distance=p.distance)
+                for p in proposals
+            ),
+            batch_size=BATCH_SIZE,
+        )
+        run.status = MatchingRun.Status.PROPOSED
+        run.save(update_fields=["status"])
+    return run
+
+
+@transaction.atomic
+def matching_run_accept(*, run: MatchingRun, by: User, proposal_ids: list[int] | None = None) -> int:
+    """Pair the accepted proposals (all when `proposal_ids` is None); all or nothing."""
+    if not get_scope(by).manages(run.organisation):
+        raise PermissionDenied(_("You can only accept proposals for your own organisation."))
+    if run.status != MatchingRun.Status.PROPOSED:
+        raise ValidationError(_("This proposal has already been reviewed."))
+    proposals = run.proposals.select_related("member__organisation", "contact__organisation")
+    if proposal_ids is not None:
+        proposals = proposals.filter(pk__in=proposal_ids)
+    problems = []
+    created = 0
+    for proposal in proposals:
+        try:
+            pairing_create(member=proposal.member, contact=proposal.contact, term=run.term)
+            created += 1
+        except ValidationError as error:
+            problems.extend(error.messages)
+    if problems:
+        raise ValidationError(problems)
+    run.status = MatchingRun.Status.ACCEPTED
+    run.reviewed_at = timezone.now()
+    run.save(update_fields=["status", "reviewed_at"])
+    quota_compute(term=run.term, organisation=run.organisation)
+    return created
+
+
+@transaction.atomic
+def matching_run_discard(*, run: MatchingRun, by: User) -> MatchingRun:
+    if not get_scope(by).manages(run.organisation):
+        raise PermissionDenied(_("You can only discard proposals for your own organisation."))
+    run.status = MatchingRun.Status.DISCARDED
+    run.reviewed_at = timezone.now()
+    run.save(update_fields=["status", "reviewed_at"])
+    return run

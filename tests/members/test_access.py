@@ -127,6 +127,7 @@ def test_secretary_edits_a_contact_in_their_branch_and_history_is_kept(client, w
             "gender": "female",
             "organisation": world.branch_a.pk,
             "category": "staff",
+            "kind": "person",
             "reasons": [],
             "id_number": world.contact_a2.id_number,
             "phone": "13900001111",
