@@ -84,12 +84,15 @@ class _FlowGraph:
         self.size = size
         # Each edge: [to, capacity, cost, index of the reverse edge]
         self.edges: list[list[list[int]]] = [[] for _ in range(size)]
+        self.forward: list[list[bool]] = [[] for _ in range(size)]
 
     def add(self, source: int, target: int, capacity: int, cost: int) -> list[int]:
         forward = [target, capacity, cost, len(self.edges[target])]
         backward = [source, 0, -cost, len(self.edges[source])]
         self.edges[source].append(forward)
+        self.forward[source].append(True)
         self.edges[target].append(backward)
+        self.forward[target].append(False)
         return forward
 
     def min_cost_max_flow(self, source: int, sink: int) -> None:
@@ -143,18 +146,14 @@ def _water_fill_costs(shortfalls: list[int], ceiling: int) -> list[tuple[int, in
     return sorted(counts.items())
 
 
+def _ancestors(path: str) -> list[str]:
+    """The path itself and every ancestor, nearest first."""
+    return [path[:length] for length in range(len(path), 0, -STEP)]
+
+
 def _propose_bucket(
     bucket: Hashable, needs: list[MemberNeed], slots: list[ContactSlot], already_paired: set[tuple[int, int]]
 ) -> list[Proposal]:
-    member_paths = sorted({need.path for need in needs})
-    contact_paths = sorted({slot.path for slot in slots})
-    ceiling = max(need.shortfall for need in needs) + 1
-    weight = ceiling + 1
-    source, sink = 0, 1
-    member_node = {path: 2 + index for index, path in enumerate(member_paths)}
-    contact_node = {path: 2 + len(member_paths) + index for index, path in enumerate(contact_paths)}
-    graph = _FlowGraph(2 + len(member_paths) + len(contact_paths))
-
     needs_by_path: dict[str, list[MemberNeed]] = defaultdict(list)
     for need in needs:
         needs_by_path[need.path].append(need)
@@ -162,35 +161,48 @@ def _propose_bucket(
     for slot in slots:
         slots_by_path[slot.path].append(slot)
 
-    for path in member_paths:
-        for cost, count in _water_fill_costs([need.shortfall for need in needs_by_path[path]], ceiling):
-            graph.add(source, member_node[path], count, cost)
-    total_need = sum(need.shortfall for need in needs)
-    between: dict[tuple[str, str], list[int]] = {}
-    for member_path in member_paths:
-        for contact_path in contact_paths:
-            between[(member_path, contact_path)] = graph.add(
-                member_node[member_path],
-                contact_node[contact_path],
-                total_need,
-                tree_distance(member_path, contact_path) * weight,
-            )
-    for path in contact_paths:
-        graph.add(contact_node[path], sink, sum(slot.capacity for slot in slots_by_path[path]), 0)
+    # Every organisation on the way between a member and a contact: flow climbs the
+    # tree from the member ("up" layer), turns at their lowest common ancestor and
+    # descends to the contact ("down" layer), one distance unit per tree edge.
+    nodes = sorted({ancestor for path in [*needs_by_path, *slots_by_path] for ancestor in _ancestors(path)})
+    up = {path: 2 + 2 * index for index, path in enumerate(nodes)}
+    down = {path: 3 + 2 * index for index, path in enumerate(nodes)}
+    source, sink = 0, 1
+    graph = _FlowGraph(2 + 2 * len(nodes))
+    ceiling = max(need.shortfall for need in needs) + 1
+    weight = ceiling + 1  # one tree edge always outweighs any difference in balance
+    unlimited = sum(need.shortfall for need in needs)
+
+    from_source: dict[str, list[list[int]]] = defaultdict(list)
+    for path, members in sorted(needs_by_path.items()):
+        for cost, count in _water_fill_costs([need.shortfall for need in members], ceiling):
+            from_source[path].append(graph.add(source, up[path], count, cost))
+    for path in nodes:
+        graph.add(up[path], down[path], unlimited, 0)
+        parent = path[:-STEP]
+        if parent:
+            graph.add(up[path], up[parent], unlimited, weight)
+            graph.add(down[parent], down[path], unlimited, weight)
+    for path, contacts in sorted(slots_by_path.items()):
+        graph.add(down[path], sink, sum(slot.capacity for slot in contacts), 0)
     graph.min_cost_max_flow(source, sink)
 
+    units_between = _decompose(graph, source, sink, up, down)
+
     # Split the flow back to members and contacts.
-    remaining_need = {need.member_id: need.shortfall for need in needs}
     remaining_room = {slot.contact_id: slot.capacity for slot in slots}
     taken = set(already_paired)
     proposals: list[Proposal] = []
+    first_with_room = dict.fromkeys(slots_by_path, 0)
+    # Per member group, a heap of (-remaining shortfall, member id): water-filling order.
+    waiting = {
+        path: [(-need.shortfall, need.member_id) for need in members] for path, members in needs_by_path.items()
+    }
+    for heap in waiting.values():
+        heapq.heapify(heap)
     # Nearest pairs first, so a member's nearest contacts are settled before farther ones.
-    flows = sorted(
-        ((tree_distance(m, c), m, c, total_need - edge[1]) for (m, c), edge in between.items() if edge[1] < total_need),
-    )
-    first_with_room = dict.fromkeys(contact_paths, 0)
-    for distance, member_path, contact_path, units in flows:
-        members = needs_by_path[member_path]
+    for (distance, member_path, contact_path), units in sorted(units_between.items()):
+        heap = waiting[member_path]
         contacts = slots_by_path[contact_path]
         for _unit in range(units):
             # Contacts are used in id order: skip the ones already full.
@@ -198,26 +210,68 @@ def _propose_bucket(
             while start < len(contacts) and remaining_room[contacts[start].contact_id] == 0:
                 start += 1
             first_with_room[contact_path] = start
-            # Water-filling: the member with the most remaining shortfall, then the lowest id.
-            candidates = sorted(
-                (need for need in members if remaining_need[need.member_id] > 0),
-                key=lambda need: (-remaining_need[need.member_id], need.member_id),
-            )
+            passed_over = []
             placed = False
-            for need in candidates:
+            while heap and not placed:
+                negative_remaining, member_id = heapq.heappop(heap)
                 for slot in contacts[start:]:
-                    if remaining_room[slot.contact_id] > 0 and (need.member_id, slot.contact_id) not in taken:
-                        proposals.append(Proposal(need.member_id, slot.contact_id, bucket, distance))
-                        remaining_need[need.member_id] -= 1
+                    if remaining_room[slot.contact_id] > 0 and (member_id, slot.contact_id) not in taken:
+                        proposals.append(Proposal(member_id, slot.contact_id, bucket, distance))
                         remaining_room[slot.contact_id] -= 1
-                        taken.add((need.member_id, slot.contact_id))
+                        taken.add((member_id, slot.contact_id))
+                        if negative_remaining + 1 < 0:
+                            heapq.heappush(heap, (negative_remaining + 1, member_id))
                         placed = True
                         break
-                if placed:
-                    break
+                else:
+                    passed_over.append((negative_remaining, member_id))
+            for entry in passed_over:
+                heapq.heappush(heap, entry)
             if not placed:
                 break
     return proposals
+
+
+def _decompose(
+    graph: _FlowGraph, source: int, sink: int, up: dict[str, int], down: dict[str, int]
+) -> dict[tuple[int, str, str], int]:
+    """Split the flow into source→member group→…→contact group→sink paths.
+
+    Returns units per (distance, member path, contact path). Any decomposition of a
+    minimum-cost flow routes each unit through the pair's lowest common ancestor, so the
+    number of tree edges on a path is the pair's tree distance.
+    """
+    path_of = {node: path for path, node in up.items()} | {node: path for path, node in down.items()}
+    # Flow still to take apart on each forward edge: what was used of its capacity.
+    remaining: dict[tuple[int, int], int] = {}
+    for node, edges in enumerate(graph.edges):
+        for index, edge in enumerate(edges):
+            target, _capacity, _cost, reverse = edge
+            used = graph.edges[target][reverse][1] if graph.forward[node][index] else 0
+            if used > 0:
+                remaining[(node, index)] = used
+    result: dict[tuple[int, str, str], int] = defaultdict(int)
+    while True:
+        # Follow edges that still carry flow from the source to the sink.
+        route: list[tuple[int, int]] = []
+        node = source
+        while node != sink:
+            step = next(
+                ((node, index) for index in range(len(graph.edges[node])) if remaining.get((node, index), 0) > 0), None
+            )
+            if step is None:
+                break
+            route.append(step)
+            node = graph.edges[step[0]][step[1]][0]
+        if node != sink or not route:
+            return result
+        amount = min(remaining[step] for step in route)
+        for step in route:
+            remaining[step] -= amount
+        member_path = path_of[graph.edges[route[0][0]][route[0][1]][0]]
+        contact_path = path_of[route[-1][0]]
+        tree_edges = sum(1 for step in route if graph.edges[step[0]][step[1]][2] > 0 and step[0] != source)
+        result[(tree_edges, member_path, contact_path)] += amount
 
 
 def propose(

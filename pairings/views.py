@@ -77,6 +77,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
             "columns": columns,
             "query": query.urlencode(),
             "can_manage": scope.can_manage_any,
+            "can_open_term": term.is_current and scope.manages(term.organisation),
             "managed_organisations": member_selectors.organisation_manageable_list(user=request.user).filter(
                 path__in=scope.manage_paths
             ),
@@ -239,12 +240,10 @@ def quota_override(request: AuthenticatedHttpRequest, member_id: int) -> HttpRes
 
 @login_required
 def term_open(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope = get_scope(request.user)
-    if not scope.is_administrator:
-        raise PermissionDenied(_("Only committee administrators open a new term."))
+    # Terms belong to the tree's root: its administrators and the committee secretary open them.
     previous = selectors.term_list(user=request.user).filter(is_current=True).first()
-    if previous is None or not scope.administers(previous.organisation):
-        raise Http404(_("There is no current term in a tree you administer."))
+    if previous is None or not get_scope(request.user).manages(previous.organisation):
+        raise PermissionDenied(_("Only the committee's administrators and secretary open a new term."))
     form = TermOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -1,0 +1,36 @@
+"""The quota job and the matching job through a real Celery worker process, on Redis and PostgreSQL."""
+
+from datetime import date
+
+import pytest
+
+from pairings import services
+from pairings.models import MatchingRun, QuotaStatus, TermKind
+from pairings.tasks import quota_compute_task
+from tests.conftest import wait_for
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def test_quota_and_matching_jobs_run_on_a_celery_worker(world_committed, celery_worker):
+    world = world_committed
+    term = services.term_create(
+        organisation=world.committee,
+        name="2026秋",
+        kind=TermKind.SEMESTER,
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2027, 1, 20),
+        is_current=True,
+    )
+    quota_compute_task.delay(term.pk, world.committee.pk)
+    wait_for(lambda: QuotaStatus.objects.filter(term=term).count() == 4 * 3, timeout=90)
+
+    run = services.matching_run_create(term=term, organisation=world.branch_a, by=world.secretary_a.user)
+    assert MatchingRun.objects.get(pk=run.pk).status == MatchingRun.Status.RUNNING
+
+    def proposed():
+        run.refresh_from_db()
+        return run.status == MatchingRun.Status.PROPOSED
+
+    wait_for(proposed, timeout=90)
+    assert run.proposals.count() == 2
