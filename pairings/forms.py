@@ -7,7 +7,9 @@ from .models import TermKind
 
 
 class TermOpenForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50, help_text=_("For example 2026—2027学年第二学期."))
+    name = forms.CharField(
+        label=_("Term name"), max_length=50, help_text=_("For example: 2026–2027 academic year, second semester.")
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=TermKind.choices)
     starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -27,7 +29,7 @@ class TermOpenForm(forms.Form):
 
 class PairingEndForm(forms.Form):
     ended_on = forms.DateField(label=_("Ended on"), widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    reason = forms.CharField(label=_("Why"), max_length=200)
 
 
 class QuotaOverrideForm(forms.Form):
@@ -36,4 +38,4 @@ class QuotaOverrideForm(forms.Form):
     )
     unit = forms.ChoiceField(label=_("Counted in"), choices=ContactKind.choices, initial=ContactKind.PERSON)
     required = forms.IntegerField(label=_("Required"), min_value=0, max_value=100)
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    reason = forms.CharField(label=_("Why"), max_length=200)

@@ -29,10 +29,12 @@ give a minimum-cost maximum flow. The flow is then split back: within a member
 group by water-filling (largest remaining shortfall, then lowest id), within a
 contact group over contacts by id, never giving a member the same contact twice.
 
-Limitation: `already_paired` pairs (possible only when a contact may take several
-members) are not in the aggregated graph; a unit that cannot be placed without
-repeating a pair is dropped, so the result is always valid but may then fall
-short of the optimum.
+The aggregate is exact when each contact takes one member (the default policy).
+When a contact may take several members, it cannot see that a member must not take
+the same contact twice (nor a pair in `already_paired`). Such buckets are solved on
+the member-level graph (one edge per allowed member–contact pair), which is exact,
+up to EXACT_PAIRS_LIMIT pairs; above it the aggregate is used and units it cannot
+place are offered the nearest contacts still with room: valid, not always optimal.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
 STEP = 4
+# Up to this many member × contact pairs, shared contacts are matched on the exact
+# member-level graph; beyond it, on the aggregate with the fallback described above.
+EXACT_PAIRS_LIMIT = 200_000
 
 
 @dataclass(frozen=True)
@@ -195,9 +200,7 @@ def _propose_bucket(
     proposals: list[Proposal] = []
     first_with_room = dict.fromkeys(slots_by_path, 0)
     # Per member group, a heap of (-remaining shortfall, member id): water-filling order.
-    waiting = {
-        path: [(-need.shortfall, need.member_id) for need in members] for path, members in needs_by_path.items()
-    }
+    waiting = {path: [(-need.shortfall, need.member_id) for need in members] for path, members in needs_by_path.items()}
     for heap in waiting.values():
         heapq.heapify(heap)
     # Nearest pairs first, so a member's nearest contacts are settled before farther ones.
@@ -229,7 +232,56 @@ def _propose_bucket(
                 heapq.heappush(heap, entry)
             if not placed:
                 break
+    # Units the aggregate could not place without repeating a pair (only possible when a
+    # contact takes several members) are offered the nearest contacts still with room.
+    for member_path, heap in sorted(waiting.items()):
+        while heap:
+            negative_remaining, member_id = heapq.heappop(heap)
+            for slot in sorted(
+                (
+                    slot
+                    for slot in slots
+                    if remaining_room[slot.contact_id] > 0 and (member_id, slot.contact_id) not in taken
+                ),
+                key=lambda slot: (tree_distance(member_path, slot.path), slot.contact_id),
+            )[:-negative_remaining]:
+                proposals.append(Proposal(member_id, slot.contact_id, bucket, tree_distance(member_path, slot.path)))
+                remaining_room[slot.contact_id] -= 1
+                taken.add((member_id, slot.contact_id))
     return proposals
+
+
+def _propose_bucket_exactly(
+    bucket: Hashable, needs: list[MemberNeed], slots: list[ContactSlot], already_paired: set[tuple[int, int]]
+) -> list[Proposal]:
+    """The same objective on the member-level graph: one edge per allowed member–contact pair."""
+    ceiling = max(need.shortfall for need in needs) + 1
+    weight = ceiling + 1
+    source, sink = 0, 1
+    member_node = {need.member_id: 2 + index for index, need in enumerate(needs)}
+    contact_node = {slot.contact_id: 2 + len(needs) + index for index, slot in enumerate(slots)}
+    graph = _FlowGraph(2 + len(needs) + len(slots))
+    for need in needs:
+        for remaining in range(need.shortfall, 0, -1):
+            graph.add(source, member_node[need.member_id], 1, ceiling - remaining)
+    pair_edges = []
+    for need in needs:
+        for slot in slots:
+            if (need.member_id, slot.contact_id) in already_paired:
+                continue
+            distance = tree_distance(need.path, slot.path)
+            edge = graph.add(member_node[need.member_id], contact_node[slot.contact_id], 1, distance * weight)
+            pair_edges.append((need.member_id, slot.contact_id, distance, edge))
+    for slot in slots:
+        graph.add(contact_node[slot.contact_id], sink, slot.capacity, 0)
+    graph.min_cost_max_flow(source, sink)
+    chosen = [
+        Proposal(member_id, contact_id, bucket, distance)
+        for member_id, contact_id, distance, edge in pair_edges
+        if edge[1] == 0
+    ]
+    already_paired.update((proposal.member_id, proposal.contact_id) for proposal in chosen)
+    return chosen
 
 
 def _decompose(
@@ -289,6 +341,12 @@ def propose(
     paired = set(already_paired)
     proposals: list[Proposal] = []
     for bucket in sorted(needs_by_bucket, key=repr):
-        if slots_by_bucket.get(bucket):
-            proposals.extend(_propose_bucket(bucket, needs_by_bucket[bucket], slots_by_bucket[bucket], paired))
+        bucket_needs, bucket_slots = needs_by_bucket[bucket], slots_by_bucket.get(bucket)
+        if not bucket_slots:
+            continue
+        shared = paired or any(slot.capacity > 1 for slot in bucket_slots)
+        if shared and len(bucket_needs) * len(bucket_slots) <= EXACT_PAIRS_LIMIT:
+            proposals.extend(_propose_bucket_exactly(bucket, bucket_needs, bucket_slots, paired))
+        else:
+            proposals.extend(_propose_bucket(bucket, bucket_needs, bucket_slots, paired))
     return sorted(proposals, key=lambda p: (repr(p.bucket), p.member_id, p.contact_id))

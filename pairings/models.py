@@ -156,7 +156,8 @@ class QuotaRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_contact_category_display() or _('any category')} × {self.required}"
+        category = self.get_contact_category_display() or _("any category")
+        return f"{category} × {self.required}"
 
 
 class QuotaOverride(models.Model):
@@ -185,7 +186,8 @@ class QuotaOverride(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member} · {self.get_contact_category_display() or _('any category')} × {self.required}"
+        category = self.get_contact_category_display() or _("any category")
+        return f"{self.member} · {category} × {self.required}"
 
 
 class QuotaStatus(models.Model):

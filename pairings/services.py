@@ -62,11 +62,15 @@ def term_create(
     term.save()
     policy = QuotaPolicy.objects.create(term=term)
     if default_rules:
-        QuotaRule.objects.bulk_create(
-            QuotaRule(policy=policy, contact_category=category, unit=ContactKind.PERSON, required=required)
-            for category, required in DEFAULT_SCHOOL_RULES
-        )
+        _add_default_rules(policy)
     return term
+
+
+def _add_default_rules(policy: QuotaPolicy) -> None:
+    QuotaRule.objects.bulk_create(
+        QuotaRule(policy=policy, contact_category=category, unit=ContactKind.PERSON, required=required)
+        for category, required in DEFAULT_SCHOOL_RULES
+    )
 
 
 @transaction.atomic
@@ -101,7 +105,8 @@ def term_open(
 def policy_copy(*, source: Term, target: Term) -> QuotaPolicy:
     old = QuotaPolicy.objects.filter(term=source).first()
     policy = target.policy
-    if old is None:
+    if old is None:  # a term made without a policy: start from the school rule
+        _add_default_rules(policy)
         return policy
     policy.max_members_per_contact = old.max_members_per_contact
     policy.save(update_fields=["max_members_per_contact"])

@@ -47,3 +47,31 @@ def test_member_on_a_phone_sees_only_their_own_contact_masked(browser, live_serv
     assert page.get_by_role("button", name="显示完整信息").count() == 0
     assert "13812345678" not in page.content()
     context.close()
+
+
+def test_administrator_opens_a_term_runs_the_matching_and_accepts_it(page, live_server, world_committed):
+    from pairings.models import Pairing, QuotaStatus, Term
+
+    world = world_committed
+    log_in(page, live_server, "administrator")
+    page.get_by_role("link", name="指标看板").first.click()
+    page.get_by_role("link", name="开启新学期").click()
+    page.fill("input[name=name]", "2027春季学期")
+    page.fill("input[name=starts_on]", "2027-02-20")
+    page.fill("input[name=ends_on]", "2027-07-10")
+    page.get_by_role("button", name="开启").click()
+    page.get_by_test_id("quota-board").wait_for()
+    term = Term.objects.get(is_current=True)
+    assert term.name == "2027春季学期"
+    # The two pairings of the fixture were carried over.
+    assert Pairing.objects.filter(term=term).count() == 2
+
+    page.get_by_role("button", name=f"为{world.committee.name}推荐结对").click()
+    page.get_by_test_id("proposals").wait_for()
+    proposed = page.get_by_test_id("proposals").locator("tbody tr").count()
+    assert proposed >= 1
+    page.get_by_role("button", name="确认勾选的结对").click()
+    page.get_by_test_id("quota-board").wait_for()
+    assert Pairing.objects.filter(term=term).count() == 2 + proposed
+    assert QuotaStatus.objects.filter(term=term).exists()
+    assert "/ 5" in page.get_by_test_id("quota-board").inner_text()
