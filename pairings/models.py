@@ -148,10 +148,26 @@ class QuotaRule(models.Model):
         verbose_name_plural = _("quota rules")
         ordering = ["policy", "contact_category", "unit", "id"]
         constraints = [
+            # One row per combination of conditions; an empty organisation or role is a
+            # condition too, hence one constraint per case (SQLite has no NULLS NOT DISTINCT).
             models.UniqueConstraint(
-                fields=["policy", "organisation", "member_category", "member_role", "contact_category", "unit"],
-                name="quota_rule_unique",
-                nulls_distinct=False,
+                fields=["policy", "member_category", "contact_category", "unit"],
+                condition=Q(organisation__isnull=True, member_role__isnull=True),
+                name="quota_rule_unique_everywhere",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "organisation", "member_category", "contact_category", "unit"],
+                condition=Q(member_role__isnull=True),
+                name="quota_rule_unique_in_organisation",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "member_role", "member_category", "contact_category", "unit"],
+                condition=Q(organisation__isnull=True),
+                name="quota_rule_unique_for_role",
+            ),
+            models.UniqueConstraint(
+                fields=["policy", "organisation", "member_role", "member_category", "contact_category", "unit"],
+                name="quota_rule_unique_for_role_in_organisation",
             ),
         ]
 

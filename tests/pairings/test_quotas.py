@@ -157,7 +157,7 @@ def test_a_contact_cannot_take_more_members_than_the_policy_allows(world, term):
     services.pairing_create(member=world.member_a1, contact=world.contact_b, term=term)
     with pytest.raises(ValidationError) as error:
         services.pairing_create(member=world.member_a2, contact=world.contact_b, term=term)
-    assert "最多" in error.value.messages[0] or "most" in error.value.messages[0]
+    assert error.value.messages == [f"{world.contact_b.name}已有 1 名结对党员，已达到本学期指标方案允许的上限。"]
     assert Pairing.objects.filter(term=term, contact=world.contact_b).count() == 1
     term.policy.max_members_per_contact = 2
     term.policy.save()
@@ -219,3 +219,13 @@ def test_a_term_must_end_after_it_starts(world):
             starts_on=date(2026, 9, 1),
             ends_on=date(2026, 8, 1),
         )
+
+
+def test_a_policy_cannot_hold_the_same_rule_twice(world, term):
+    duplicate = QuotaRule(policy=term.policy, contact_category="student", unit="person", required=9)
+    with pytest.raises(ValidationError):
+        duplicate.full_clean()
+    role = LeadershipRole.objects.get(code="branch_secretary")
+    QuotaRule.objects.create(policy=term.policy, member_role=role, contact_category="student", required=8)
+    with pytest.raises(ValidationError):
+        QuotaRule(policy=term.policy, member_role=role, contact_category="student", required=7).full_clean()
