@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from .models import Contact, ContactCategory, ContactReason, Member, MemberCategory, Organisation
+from .scoping import get_scope
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -24,7 +25,10 @@ class ContactFilter(django_filters.FilterSet):
         from .selectors import organisation_list
 
         if request_user is not None:
-            self.filters["organisation"].queryset = organisation_list(user=request_user).order_by("path")
+            if get_scope(request_user).has_staff_role:
+                self.filters["organisation"].queryset = organisation_list(user=request_user).order_by("path")
+            else:  # a member's contacts are their own: no organisation to choose
+                del self.filters["organisation"]
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         # Names and units only: searching on phone or ID number would leak them through masks.
