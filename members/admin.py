@@ -8,7 +8,6 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -20,7 +19,7 @@ from treebeard.forms import movenodeform_factory
 from . import selectors
 from .models import Appointment, Contact, ImportJob, Member, Organisation, SensitiveAccess
 from .scoping import get_scope
-from .services import MEMBER_ORGANISATION_KINDS, check_contact_reasons, contact_reveal, member_reveal
+from .services import check_contact_reasons, check_member_organisation, contact_reveal, member_reveal
 
 
 class LiaisonAdminSite(admin.AdminSite):
@@ -133,8 +132,7 @@ class MemberAdminForm(forms.ModelForm):
 
     def clean_organisation(self):
         organisation = self.cleaned_data["organisation"]
-        if organisation.kind not in MEMBER_ORGANISATION_KINDS:
-            raise ValidationError(_("A party member belongs to a branch or a party group."))
+        check_member_organisation(organisation)
         return organisation
 
 

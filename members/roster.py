@@ -273,10 +273,13 @@ def _check_row(kind: str, values: dict[str, Any], manageable: dict[str, Organisa
         )
     else:
         values["organisation"] = organisation
-        from .services import MEMBER_ORGANISATION_KINDS
+        if kind == RosterKind.MEMBERS:
+            from .services import check_member_organisation  # services imports this module
 
-        if kind == RosterKind.MEMBERS and organisation.kind not in MEMBER_ORGANISATION_KINDS:
-            errors.append(_("A party member belongs to a branch or a party group."))
+            try:
+                check_member_organisation(organisation)
+            except ValidationError as error:
+                errors.extend(error.messages)
     if kind == RosterKind.CONTACTS:
         allowed = REASONS_BY_CATEGORY.get(values["category"], set())
         wrong = [code for code in values["reasons"] if code not in allowed]

@@ -81,7 +81,8 @@ def appointment_create(*, user: User, organisation: Organisation, role: str) -> 
     return appointment
 
 
-def _check_member_organisation(organisation: Organisation) -> None:
+def check_member_organisation(organisation: Organisation) -> None:
+    """Members belong to a branch (or one of its party groups), never higher up the tree."""
     if organisation.kind not in MEMBER_ORGANISATION_KINDS:
         raise ValidationError(
             {
@@ -124,7 +125,7 @@ def member_save(
     role_codes: Iterable[str] = (),
 ) -> Member:
     """Create a member, or update `member` with these values (only what changed is written)."""
-    _check_member_organisation(organisation)
+    check_member_organisation(organisation)
     member = member or Member()
     values = {
         "name": name,

@@ -25,6 +25,11 @@ MEMBERS_PER_PAGE = 50
 CONTACTS_PER_PAGE = 30
 
 
+def _flash_errors(request: AuthenticatedHttpRequest, errors: list[str]) -> None:
+    for message in errors:
+        messages.error(request, message)
+
+
 def _require_staff_role(request: AuthenticatedHttpRequest) -> None:
     if not get_scope(request.user).has_staff_role:
         raise PermissionDenied(_("Only secretaries, administrators and inspectors can open the quota board."))
@@ -163,8 +168,7 @@ def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpRespon
         try:
             services.pairing_create(member=member, contact=contact, term=term, theme=request.POST.get("theme", ""))
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            _flash_errors(request, error.messages)
         else:
             services.quota_compute(term=term, organisation=member.organisation)
             messages.success(
@@ -208,15 +212,12 @@ def pairing_end(request: AuthenticatedHttpRequest, pairing_id: int) -> HttpRespo
                 pairing=pairing, ended_on=form.cleaned_data["ended_on"], reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
+            _flash_errors(request, error.messages)
         else:
             services.quota_compute(term=pairing.term, organisation=pairing.member.organisation)
             messages.success(request, _("The pairing has ended; its history is kept."))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _flash_errors(request, [message for errors in form.errors.values() for message in errors])
     return redirect(reverse("pairings:member_pair", args=[pairing.member_id]) + f"?term={pairing.term_id}")
 
 
@@ -232,9 +233,7 @@ def quota_override(request: AuthenticatedHttpRequest, member_id: int) -> HttpRes
         services.quota_compute(term=term, organisation=member.organisation)
         messages.success(request, _("The quota of %(member)s was adjusted.") % {"member": member})
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        _flash_errors(request, [message for errors in form.errors.values() for message in errors])
     return redirect(reverse("pairings:member_pair", args=[member.pk]) + f"?term={term.pk}")
 
 

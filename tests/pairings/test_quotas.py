@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from members.models import ContactCategory, ContactKind, LeadershipRole, MemberCategory
 from pairings import services
@@ -155,7 +156,7 @@ def test_an_override_needs_a_reason_and_a_secretary_of_that_member(world, term):
 
 def test_a_contact_cannot_take_more_members_than_the_policy_allows(world, term):
     services.pairing_create(member=world.member_a1, contact=world.contact_b, term=term)
-    with pytest.raises(ValidationError) as error:
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as error:
         services.pairing_create(member=world.member_a2, contact=world.contact_b, term=term)
     assert error.value.messages == [f"{world.contact_b.name}已有 1 名结对党员，已达到本学期指标方案允许的上限。"]
     assert Pairing.objects.filter(term=term, contact=world.contact_b).count() == 1
