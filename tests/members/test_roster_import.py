@@ -329,7 +329,9 @@ def test_a_party_member_cannot_be_placed_in_a_general_branch(client, world):
 
     job = last_job(world.administrator)
     assert job.status == ImportJob.Status.FAILED
-    assert job.problems == [{"line": 2, "message": "A party member belongs to a branch or a party group, not to General party branch."}]
+    assert job.problems == [
+        {"line": 2, "message": "A party member belongs to a branch or a party group, not to General party branch."}
+    ]
     assert not Member.objects.filter(id_number=ID_1).exists()
 
 
