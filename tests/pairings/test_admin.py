@@ -1,0 +1,70 @@
+"""The pairings pages of the admin are scoped like everything else."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from pairings import services
+from pairings.models import QuotaOverride, TermKind
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def term(world):
+    return services.term_create(
+        organisation=world.committee,
+        name="2026秋",
+        kind=TermKind.SEMESTER,
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2027, 1, 20),
+        is_current=True,
+    )
+
+
+def test_secretary_b_sees_neither_branch_a_pairings_nor_its_overrides(client, world, term):
+    pairing = services.pairing_create(member=world.member_a1, contact=world.contact_a1, term=term)
+    override = services.quota_override_set(
+        term=term,
+        member=world.member_a1,
+        contact_category="student",
+        unit="person",
+        required=1,
+        reason="出差",
+        by=world.secretary_a.user,
+    )
+    client.force_login(world.secretary_b.user)
+    changelist = client.get(reverse("admin:pairings_pairing_changelist")).content.decode()
+    assert world.member_a1.name not in changelist
+    assert client.get(reverse("admin:pairings_pairing_change", args=[pairing.pk])).status_code == 404
+    assert client.get(reverse("admin:pairings_quotaoverride_change", args=[override.pk])).status_code == 404
+    client.force_login(world.secretary_a.user)
+    assert client.get(reverse("admin:pairings_pairing_change", args=[pairing.pk])).status_code == 200
+
+
+def test_only_administrators_change_the_quota_policy(client, world, term):
+    url = reverse("admin:pairings_quotapolicy_change", args=[term.policy.pk])
+    client.force_login(world.secretary_a.user)
+    assert client.get(url).status_code == 200  # read
+    response = client.post(url, {"max_members_per_contact": 3})
+    assert response.status_code == 403
+    term.policy.refresh_from_db()
+    assert term.policy.max_members_per_contact == 1
+
+
+def test_inspector_cannot_add_an_override_in_the_admin(client, world, term):
+    client.force_login(world.inspector)
+    response = client.post(
+        reverse("admin:pairings_quotaoverride_add"),
+        {
+            "term": term.pk,
+            "member": world.member_a1.pk,
+            "contact_category": "student",
+            "unit": "person",
+            "required": 1,
+            "reason": "x",
+        },
+    )
+    assert response.status_code == 403
+    assert not QuotaOverride.objects.exists()
