@@ -159,6 +159,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "pairings.tasks.quota_compute_current_terms_task",
         "schedule": crontab(hour=2, minute=0),
     },
+    "requests-supervise-nightly": {
+        "task": "visits.tasks.requests_supervise_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "visit-reminders-daily": {
+        "task": "visits.tasks.reminders_send_task",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 if REDIS_URL:
@@ -170,6 +178,12 @@ else:
 ROSTER_IMPORT_INLINE_MAX_ROWS = env.int("ROSTER_IMPORT_INLINE_MAX_ROWS", default=300)
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ROSTER_IMPORT_MAX_BYTES
+
+# Field work: a visit log can be edited by its author for this many days (and never
+# after its term is closed); photos are checked for type and size.
+VISIT_EDIT_DAYS = env.int("VISIT_EDIT_DAYS", default=7)
+VISIT_PHOTO_MAX_BYTES = env.int("VISIT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+VISIT_PHOTOS_PER_LOG = 6
 
 # Security: strict by default outside DEBUG, so `check --deploy` is clean.
 SESSION_COOKIE_HTTPONLY = True

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("pairings/", include("pairings.urls")),
+    path("work/", include("visits.urls")),
     path("", include("members.urls")),
 ]
 

@@ -54,6 +54,11 @@ class Organisation(MP_Node):
         blank=True,
         related_name="secretary_of",
     )
+    public_board_enabled = models.BooleanField(
+        _("public board"),
+        default=False,
+        help_text=_("Show registrations, claimed posts and pledges on a public page, readable without logging in."),
+    )
     history = HistoricalRecords(excluded_fields=["path", "depth", "numchild"])
 
     node_order_by = ["code"]

@@ -75,6 +75,9 @@ def _contact_or_404(request: AuthenticatedHttpRequest, contact_id: int):
 @login_required
 def contact_detail(request: AuthenticatedHttpRequest, contact_id: int) -> HttpResponse:
     contact = _contact_or_404(request, contact_id)
+    from visits.selectors import visit_list
+
+    scope = get_scope(request.user)
     return render(
         request,
         "members/contact_detail.html",
@@ -82,6 +85,9 @@ def contact_detail(request: AuthenticatedHttpRequest, contact_id: int) -> HttpRe
             "contact": contact,
             "entitled": selectors.contact_is_entitled(user=request.user, contact=contact),
             "revealed": False,
+            "can_log": scope.member is not None
+            and contact.pairings.filter(member=scope.member, status="active", term__is_current=True).exists(),
+            "visits": visit_list(user=request.user).filter(pairing__contact=contact)[:20],
         },
     )
 

@@ -23,6 +23,9 @@ class Term(models.Model):
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"))
     is_current = models.BooleanField(_("current"), default=False)
+    closed_at = models.DateTimeField(
+        _("closed at"), null=True, blank=True, help_text=_("A closed term's logs can no longer be changed.")
+    )
 
     class Meta:
         verbose_name = _("term")

@@ -1,6 +1,9 @@
 """A real browser (Debian's Chromium, driven by Playwright) logs in as a secretary and as a member."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 pytestmark = pytest.mark.browser
 
@@ -75,3 +78,28 @@ def test_administrator_opens_a_term_runs_the_matching_and_accepts_it(page, live_
     assert Pairing.objects.filter(term=term).count() == 2 + proposed
     assert QuotaStatus.objects.filter(term=term).exists()
     assert "/ 5" in page.get_by_test_id("quota-board").inner_text()
+
+
+def test_member_logs_a_talk_on_a_phone(browser, live_server, world_committed):
+    from visits.models import Visit
+
+    world = world_committed
+    term = world.term
+    today = timezone.localdate()
+    term.starts_on, term.ends_on = today - timedelta(days=30), today + timedelta(days=90)
+    term.save()
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = context.new_page()
+    log_in(page, live_server, "member_a1")
+    page.get_by_role("link", name="本周待联系").first.click()
+    page.get_by_test_id("due-list").get_by_text(world.contact_a1.name).click()
+    page.get_by_label("谈心谈话").check()
+    page.get_by_label("交流内容").fill("谈了学习计划，对食堂有意见")
+    page.get_by_label("群众意见和诉求").fill("希望延长图书馆开放时间")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(f"{live_server.url}/contacts/{world.contact_a1.pk}/")
+    visit = Visit.objects.get()
+    assert visit.mode == "talk"
+    assert visit.views_and_requests == "希望延长图书馆开放时间"
+    assert "谈心谈话" in page.get_by_test_id("visits").inner_text()
+    context.close()

@@ -18,8 +18,9 @@ def make_contacts(world, count):
 # Queries for one page of the contact list, whatever the number of rows:
 # 1 session, 2 user, 3-5 scope (appointments, secretary organisations, member),
 # 6 count, 7-8 the filter's reason and organisation choices, 9 the page,
-# 10 the reasons of the contacts on the page, 11 the current term, 12 the member's targets in it.
-LIST_QUERY_BUDGET = 12
+# 10 the reasons of the contacts on the page, 11 the current term, 12 the member's targets in it,
+# 13 the unread notifications in the navigation bar.
+LIST_QUERY_BUDGET = 13
 
 
 @pytest.mark.parametrize("count", [10, 500])

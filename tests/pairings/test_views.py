@@ -55,8 +55,9 @@ def test_board_issues_a_constant_number_of_queries(client, world, term, django_a
     services.quota_compute(term=term, organisation=world.committee)
     client.force_login(world.administrator)
     # session, user, scope x3, terms x2, organisations (filter), count, buckets, page,
-    # prefetched statuses, managed organisations, recent runs, term list for the selector
-    with django_assert_max_num_queries(16):
+    # prefetched statuses, managed organisations, recent runs, term list for the selector,
+    # unread notifications
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("pairings:board"))
     assert len(response.context["rows"]) == 50
 

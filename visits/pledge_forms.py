@@ -1,0 +1,73 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import PledgeRating, PledgeState
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+
+
+def _this_year() -> int:
+    return timezone.localdate().year
+
+
+class PledgeCreateForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, initial=_this_year)
+    title = forms.CharField(
+        label=_("Pledge"), max_length=200, help_text=_("One concrete thing you will do for the public this year.")
+    )
+    description = forms.CharField(
+        label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class PledgeMakePublicForm(forms.Form):
+    made_public_on = forms.DateField(label=_("Made public on"), widget=DATE_WIDGET, initial=timezone.localdate)
+
+
+class PledgeProgressForm(forms.Form):
+    happened_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET, initial=timezone.localdate)
+    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class PledgeReportForm(forms.Form):
+    report = forms.CharField(label=_("How the pledge was kept"), widget=forms.Textarea(attrs={"rows": 4}))
+
+
+class PledgeEvaluateForm(forms.Form):
+    rating = forms.ChoiceField(label=_("Rating"), choices=PledgeRating.choices)
+    evaluation = forms.CharField(label=_("Evaluation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class PledgeReviewFilterForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100, required=False)
+    state = forms.ChoiceField(label=_("State"), choices=[("", _("Any state")), *PledgeState.choices], required=False)
+
+
+class ServicePostForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    title = forms.CharField(
+        label=_("Post"), max_length=100, help_text=_("For example: elder care, policy explanation.")
+    )
+    duties = forms.CharField(label=_("Duties"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    places = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000, initial=1)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+
+
+class CommunityRegistrationForm(forms.Form):
+    """A member reporting for themselves leaves out `member`; a secretary picks one."""
+
+    member = forms.ModelChoiceField(label=_("Party member"), queryset=None)
+    community = forms.ModelChoiceField(label=_("Community"), queryset=None)
+    registered_on = forms.DateField(label=_("Registered on"), widget=DATE_WIDGET, initial=timezone.localdate)
+
+    def __init__(self, *args, members=None, communities, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        if members is None:
+            del self.fields["member"]
+        else:
+            self.fields["member"].queryset = members

@@ -1,0 +1,71 @@
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Contact, Member, Organisation
+
+from .models import RequestSource, RequestState
+
+
+class RequestCreateForm(forms.Form):
+    """Record a request. Fields a member does not choose (organisation, source) are dropped for them."""
+
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=Organisation.objects.none())
+    contact = forms.ModelChoiceField(
+        label=_("Raised by"), queryset=Contact.objects.none(), required=False, empty_label=_("Nobody in particular")
+    )
+    source = forms.ChoiceField(label=_("Source"), choices=RequestSource.choices, initial=RequestSource.VISIT)
+    summary = forms.CharField(label=_("Summary"), max_length=200)
+    details = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+    def __init__(
+        self,
+        *args,
+        organisations: QuerySet[Organisation] | None,
+        contacts: QuerySet[Contact],
+        contact_required: bool = False,
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        if organisations is None:
+            del self.fields["organisation"]
+            del self.fields["source"]
+        else:
+            self.fields["organisation"].queryset = organisations
+        self.fields["contact"].queryset = contacts
+        self.fields["contact"].required = contact_required
+
+
+class RequestTransitionForm(forms.Form):
+    # Any state validates here; the service refuses a move the workflow does not allow, with a clear message.
+    to_state = forms.ChoiceField(label=_("Next step"), choices=RequestState.choices)
+    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    responsible = forms.ModelChoiceField(
+        label=_("Responsible person"),
+        queryset=Member.objects.none(),
+        required=False,
+        help_text=_("When assigning."),
+    )
+    deadline = forms.DateField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("When assigning."),
+    )
+
+    def __init__(self, *args, states: list[str], responsible_choices: QuerySet[Member] | None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_state"].widget.choices = [(state, RequestState(state).label) for state in states]
+        if responsible_choices is None or RequestState.ASSIGNED not in states:
+            del self.fields["responsible"]
+            del self.fields["deadline"]
+        else:
+            self.fields["responsible"].queryset = responsible_choices
+
+    def clean(self):
+        cleaned = super().clean()
+        # Who and by when matter only for an assignment; the service checks they are there.
+        if cleaned.get("to_state") != RequestState.ASSIGNED:
+            cleaned["responsible"] = None
+            cleaned["deadline"] = None
+        return cleaned

@@ -1,0 +1,116 @@
+"""Scoped reads for visit logs, the member's due list and notifications."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Max, Q, QuerySet
+
+from members.models import LeadershipRole, Member
+from members.scoping import get_scope
+from pairings.models import Pairing, PairingStatus, Term
+
+from .frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
+from .models import FrequencyRule, Notification, Visit
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+def visit_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
+    """Logs the user may read: their own, or everything in the subtrees they read."""
+    scope = get_scope(user)
+    condition = scope.subtree_q(scope.read_paths, prefix="pairing__member__organisation__")
+    if scope.member is not None:
+        condition |= Q(pairing__member=scope.member)
+    return (
+        Visit.objects.filter(condition)
+        .select_related("pairing__member__organisation", "pairing__contact", "pairing__term", "created_by")
+        .prefetch_related("help", "photos", "requests")
+    )
+
+
+def visit_get(*, user: User | AnonymousUser, visit_id: int) -> Visit | None:
+    return visit_list(user=user).filter(pk=visit_id).first()
+
+
+def rules_for_term(term: Term) -> list[Rule]:
+    """The term's frequency rules, or the school rule when its policy has none."""
+    rows = list(
+        FrequencyRule.objects.filter(policy__term=term).values_list(
+            "contact_category", "member_role_id", "period", "minimum"
+        )
+    )
+    if rows:
+        return [Rule(category, role_id, period, minimum) for category, role_id, period, minimum in rows]
+    role_ids = dict(LeadershipRole.objects.values_list("code", "id"))
+    return [
+        Rule(category, role_ids.get(role) if role else None, period, minimum)
+        for category, role, period, minimum in DEFAULT_RULES
+    ]
+
+
+def pairing_facts(pairings: QuerySet[Pairing]) -> Iterator[tuple[PairingFacts, int, int | None]]:
+    """(facts, member id, user id) per pairing, in two queries: the pairings with their
+    visit count and last visit, and the members' roles."""
+    rows = list(
+        pairings.annotate(visit_count=Count("visits"), last_visit_on=Max("visits__happened_on")).values_list(
+            "id",
+            "member_id",
+            "member__user_id",
+            "contact__category",
+            "started_on",
+            "term__starts_on",
+            "term__ends_on",
+            "visit_count",
+            "last_visit_on",
+        )
+    )
+    roles: dict[int, set[int]] = defaultdict(set)
+    for member_id, role_id in Member.roles.through.objects.filter(member_id__in={row[1] for row in rows}).values_list(
+        "member_id", "leadershiprole_id"
+    ):
+        roles[member_id].add(role_id)
+    for pairing_id, member_id, user_id, category, started_on, starts_on, ends_on, count, last in rows:
+        facts = PairingFacts(
+            pairing_id=pairing_id,
+            contact_category=category,
+            role_ids=frozenset(roles[member_id]),
+            started_on=started_on,
+            term_starts_on=starts_on,
+            term_ends_on=ends_on,
+            visit_count=count,
+            last_visit_on=last,
+        )
+        yield facts, member_id, user_id
+
+
+def member_due_list(*, member: Member, today: date) -> list[tuple[Pairing, Status]]:
+    """The member's active pairings in current terms, most urgent first, with their standing."""
+    pairings = Pairing.objects.filter(member=member, status=PairingStatus.ACTIVE, term__is_current=True).select_related(
+        "contact", "term"
+    )
+    by_id = {pairing.pk: pairing for pairing in pairings}
+    if not by_id:
+        return []
+    rules_by_term: dict[int, list[Rule]] = {}
+    result = []
+    for facts, _member_id, _user_id in pairing_facts(Pairing.objects.filter(pk__in=by_id)):
+        pairing = by_id[facts.pairing_id]
+        if pairing.term_id not in rules_by_term:
+            rules_by_term[pairing.term_id] = rules_for_term(pairing.term)
+        result.append((pairing, pairing_status(facts, rules_by_term[pairing.term_id], today)))
+    return sorted(
+        result,
+        key=lambda item: (-item[1].standing, item[1].due_on or today.replace(year=9999), item[0].contact.name),
+    )
+
+
+def notification_list(*, user: User | AnonymousUser) -> QuerySet[Notification]:
+    if not user.is_authenticated:
+        return Notification.objects.none()
+    return Notification.objects.filter(user=user)

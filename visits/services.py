@@ -1,0 +1,262 @@
+"""Writes for visit logs, frequency reminders and notifications."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Contact, Member
+from members.scoping import get_scope
+from pairings.models import Pairing, PairingStatus, Term
+
+from .frequency import Standing, pairing_status
+from .models import URGENT_SITUATIONS, Notification, Visit, VisitHelp, VisitPhoto
+from .selectors import pairing_facts, rules_for_term
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+@dataclass
+class HelpGiven:
+    kind: str
+    description: str = ""
+    amount: Decimal | None = None
+
+
+@dataclass
+class VisitData:
+    happened_on: date
+    mode: str
+    discussed: str
+    place: str = ""
+    duration_minutes: int | None = None
+    views_and_requests: str = ""
+    follow_up: str = ""
+    situation: str = ""
+    situation_details: str = ""
+    help: list[HelpGiven] = field(default_factory=list)
+
+
+def _member_of(user: User) -> Member:
+    member = get_scope(user).member
+    if member is None:
+        raise PermissionDenied(_("Only party members log visits."))
+    return member
+
+
+def active_pairing_for(*, user: User, contact: Contact) -> Pairing:
+    """The user's active pairing with this contact in a current, open term, or PermissionDenied."""
+    pairing = (
+        Pairing.objects.select_related("term", "contact__organisation", "member__organisation")
+        .filter(
+            member=_member_of(user),
+            contact=contact,
+            status=PairingStatus.ACTIVE,
+            term__is_current=True,
+            term__closed_at__isnull=True,
+        )
+        .first()
+    )
+    if pairing is None:
+        raise PermissionDenied(_("You can only log visits with contacts paired with you this term."))
+    return pairing
+
+
+def _check_dates(data: VisitData, term: Term) -> None:
+    if data.happened_on > timezone.localdate():
+        raise ValidationError({"happened_on": _("A visit cannot be logged for a day that has not come yet.")})
+    if not term.starts_on <= data.happened_on <= term.ends_on:
+        raise ValidationError({"happened_on": _("The date must fall within the term %(term)s.") % {"term": term}})
+
+
+def _save_help(visit: Visit, help_given: list[HelpGiven]) -> None:
+    rows = [
+        VisitHelp(visit=visit, kind=item.kind, description=item.description.strip(), amount=item.amount)
+        for item in help_given
+    ]
+    for row in rows:
+        row.full_clean(exclude=["visit"])
+    VisitHelp.objects.bulk_create(rows)
+
+
+def check_photos(photos: list[UploadedFile]) -> None:
+    """Photos must be images (checked by the form with Pillow), few, and not too large."""
+    if len(photos) > settings.VISIT_PHOTOS_PER_LOG:
+        raise ValidationError(
+            {"photos": _("At most %(count)s photos per visit.") % {"count": settings.VISIT_PHOTOS_PER_LOG}}
+        )
+    for photo in photos:
+        if photo.size > settings.VISIT_PHOTO_MAX_BYTES:
+            raise ValidationError(
+                {
+                    "photos": _("%(name)s is larger than %(size)s MB.")
+                    % {"name": photo.name, "size": settings.VISIT_PHOTO_MAX_BYTES // (1024 * 1024)}
+                }
+            )
+
+
+@transaction.atomic
+def visit_log(*, user: User, contact: Contact, data: VisitData, photos: list[UploadedFile] = ()) -> Visit:
+    """Log a visit or talk with a paired contact; urgent situations go to the branch secretary at once."""
+    pairing = active_pairing_for(user=user, contact=contact)
+    _check_dates(data, pairing.term)
+    check_photos(list(photos))
+    visit = Visit(
+        pairing=pairing,
+        happened_on=data.happened_on,
+        mode=data.mode,
+        place=data.place.strip(),
+        duration_minutes=data.duration_minutes,
+        discussed=data.discussed.strip(),
+        views_and_requests=data.views_and_requests.strip(),
+        follow_up=data.follow_up.strip(),
+        situation=data.situation,
+        situation_details=data.situation_details.strip(),
+        created_by=user,
+    )
+    visit.full_clean()
+    visit.save()
+    _save_help(visit, data.help)
+    for photo in photos:
+        VisitPhoto.objects.create(visit=visit, image=photo)
+    if visit.situation in URGENT_SITUATIONS:
+        _notify_urgent_situation(visit)
+    return visit
+
+
+def visit_editable_until(visit: Visit) -> date:
+    return timezone.localtime(visit.created_at).date() + timedelta(days=settings.VISIT_EDIT_DAYS)
+
+
+def check_visit_editable(*, user: User, visit: Visit) -> None:
+    if visit.pairing.term.closed_at is not None:
+        raise PermissionDenied(_("The term is closed: its logs can no longer be changed."))
+    if visit.created_by_id != user.pk:
+        raise PermissionDenied(_("Only the member who logged a visit can change it."))
+    if timezone.localdate() > visit_editable_until(visit):
+        raise PermissionDenied(
+            _("A visit log can be changed for %(days)s days after it was logged.") % {"days": settings.VISIT_EDIT_DAYS}
+        )
+
+
+@transaction.atomic
+def visit_update(*, user: User, visit: Visit, data: VisitData) -> Visit:
+    """Change a log within the edit window; every version is kept in its history."""
+    check_visit_editable(user=user, visit=visit)
+    _check_dates(data, visit.pairing.term)
+    fields = {
+        "happened_on": data.happened_on,
+        "mode": data.mode,
+        "place": data.place.strip(),
+        "duration_minutes": data.duration_minutes,
+        "discussed": data.discussed.strip(),
+        "views_and_requests": data.views_and_requests.strip(),
+        "follow_up": data.follow_up.strip(),
+        "situation": data.situation,
+        "situation_details": data.situation_details.strip(),
+    }
+    changed = [name for name, value in fields.items() if getattr(visit, name) != value]
+    was_urgent = visit.situation in URGENT_SITUATIONS
+    for name in changed:
+        setattr(visit, name, fields[name])
+    visit.full_clean()
+    if changed:
+        visit.save(update_fields=[*changed, "updated_at"])
+    visit.help.all().delete()
+    _save_help(visit, data.help)
+    if visit.situation in URGENT_SITUATIONS and not was_urgent:
+        _notify_urgent_situation(visit)
+    return visit
+
+
+def _secretaries_of(member: Member) -> list[User]:
+    """The secretaries of the member's organisation and of every organisation above it."""
+    from members.models import Organisation
+
+    path = member.organisation.path
+    paths = [path[:length] for length in range(Organisation.steplen, len(path) + 1, Organisation.steplen)]
+    return [
+        organisation.secretary.user
+        for organisation in Organisation.objects.filter(path__in=paths, secretary__user__isnull=False)
+        .select_related("secretary__user")
+        .order_by("-depth")
+    ]
+
+
+def _notify_urgent_situation(visit: Visit) -> None:
+    member = visit.pairing.member
+    secretaries = _secretaries_of(member)[:1]  # the nearest secretary answers first
+    message = _("%(member)s reported a %(situation)s while visiting %(contact)s on %(date)s.") % {
+        "member": member.name,
+        "situation": visit.get_situation_display(),
+        "contact": visit.pairing.contact.name,
+        "date": visit.happened_on,
+    }
+    url = reverse("visits:visit_detail", args=[visit.pk])
+    Notification.objects.bulk_create(
+        Notification(user=user, kind=Notification.Kind.URGENT_SITUATION, message=message, url=url)
+        for user in secretaries
+    )
+    _email(secretaries, message)
+
+
+def _email(users: list[User], message: str) -> None:
+    recipients = [user.email for user in users if user.email]
+    if recipients and settings.EMAIL_BACKEND != "django.core.mail.backends.dummy.EmailBackend":
+        send_mail(_("Liaison"), message, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
+
+
+@transaction.atomic
+def notifications_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+@transaction.atomic
+def reminders_send(*, today: date) -> int:
+    """Daily: tell each member with overdue contacts, once a day, in a fixed number of queries."""
+    overdue: dict[int, int] = defaultdict(int)
+    users: dict[int, int] = {}
+    for term in Term.objects.filter(is_current=True, closed_at__isnull=True):
+        rules = rules_for_term(term)
+        for facts, member_id, user_id in pairing_facts(
+            Pairing.objects.filter(term=term, status=PairingStatus.ACTIVE, member__user__isnull=False)
+        ):
+            if pairing_status(facts, rules, today).standing == Standing.OVERDUE:
+                overdue[member_id] += 1
+                users[member_id] = user_id
+    already = set(
+        Notification.objects.filter(
+            kind=Notification.Kind.FALLING_BEHIND, created_at__date=today, user_id__in=users.values()
+        ).values_list("user_id", flat=True)
+    )
+    url = reverse("visits:due")
+    notifications = [
+        Notification(
+            user_id=users[member_id],
+            kind=Notification.Kind.FALLING_BEHIND,
+            message=_("%(count)s of your contacts are overdue for a visit or talk.") % {"count": count},
+            url=url,
+        )
+        for member_id, count in sorted(overdue.items())
+        if users[member_id] not in already
+    ]
+    Notification.objects.bulk_create(notifications)
+    from django.contrib.auth import get_user_model
+
+    recipients = get_user_model().objects.filter(pk__in=[n.user_id for n in notifications]).exclude(email="")
+    for user in recipients:
+        _email([user], _("Some of your contacts are overdue for a visit or talk."))
+    return len(notifications)

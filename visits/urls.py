@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import pledge_urls, request_urls, views
+
+app_name = "visits"
+
+urlpatterns = [
+    path("due/", views.due_this_week, name="due"),
+    path("contacts/<int:contact_id>/log/", views.visit_create, name="visit_create"),
+    path("logs/<int:visit_id>/", views.visit_detail, name="visit_detail"),
+    path("logs/<int:visit_id>/edit/", views.visit_edit, name="visit_edit"),
+    path("notifications/", views.notification_list, name="notifications"),
+    *request_urls.urlpatterns,
+    *pledge_urls.urlpatterns,
+]
