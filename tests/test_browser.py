@@ -96,10 +96,12 @@ def test_member_logs_a_talk_on_a_phone(browser, live_server, world_committed):
     page.get_by_label("谈心谈话").check()
     page.get_by_label("交流内容").fill("谈了学习计划，对食堂有意见")
     page.get_by_label("群众意见和诉求").fill("希望延长图书馆开放时间")
+    page.locator("input[name=request_summary]").fill("图书馆开放时间")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url(f"{live_server.url}/contacts/{world.contact_a1.pk}/")
     visit = Visit.objects.get()
     assert visit.mode == "talk"
     assert visit.views_and_requests == "希望延长图书馆开放时间"
+    assert visit.requests.get().summary == "图书馆开放时间"
     assert "谈心谈话" in page.get_by_test_id("visits").inner_text()
     context.close()

@@ -35,6 +35,12 @@ class VisitForm(forms.Form):
     views_and_requests = forms.CharField(
         label=_("The contact's views and requests"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    request_summary = forms.CharField(
+        label=_("Record as a request to follow up"),
+        max_length=200,
+        required=False,
+        help_text=_("A one-line summary; it goes to the problem ledger for the secretary."),
+    )
     place = forms.CharField(label=_("Place"), max_length=100, required=False)
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1, max_value=1440, required=False)
     help_money = forms.DecimalField(
@@ -91,6 +97,7 @@ class VisitForm(forms.Form):
             situation=data.get("situation", ""),
             situation_details=data.get("situation_details", ""),
             help=help_given,
+            request_summary=data.get("request_summary", ""),
         )
 
     @classmethod

@@ -22,7 +22,7 @@ from members.scoping import get_scope
 from pairings.models import Pairing, PairingStatus, Term
 
 from .frequency import Standing, pairing_status
-from .models import URGENT_SITUATIONS, Notification, Visit, VisitHelp, VisitPhoto
+from .models import URGENT_SITUATIONS, Notification, RequestSource, Visit, VisitHelp, VisitPhoto
 from .selectors import pairing_facts, rules_for_term
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class VisitData:
     situation: str = ""
     situation_details: str = ""
     help: list[HelpGiven] = field(default_factory=list)
+    # A request raised in the visit, to be followed up in the problem ledger.
+    request_summary: str = ""
 
 
 def _member_of(user: User) -> Member:
@@ -134,6 +136,18 @@ def visit_log(*, user: User, contact: Contact, data: VisitData, photos: list[Upl
         VisitPhoto.objects.create(visit=visit, image=photo)
     if visit.situation in URGENT_SITUATIONS:
         _notify_urgent_situation(visit)
+    if data.request_summary.strip():
+        from .requests import request_create
+
+        request_create(
+            organisation=contact.organisation,
+            source=RequestSource.VISIT,
+            summary=data.request_summary.strip(),
+            details=visit.views_and_requests,
+            contact=contact,
+            visit=visit,
+            by=user,
+        )
     return visit
 
 

@@ -73,7 +73,7 @@ def visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse
         raise Http404(_("No such visit log."))
     services.check_visit_editable(user=request.user, visit=visit)
     form = VisitForm(request.POST or None, initial=VisitForm.initial_from(visit))
-    del form.fields["photos"]
+    del form.fields["photos"], form.fields["request_summary"]  # added with the log, followed up in the ledger
     if request.method == "POST" and form.is_valid():
         try:
             services.visit_update(user=request.user, visit=visit, data=form.visit_data())

@@ -298,3 +298,24 @@ def test_notifications_page_shows_only_mine_and_marks_them_read(client, world, t
     assert len(client.get(reverse("visits:notifications")).context["page"].object_list) == 1
     client.post(reverse("visits:notifications"))
     assert Notification.objects.get().read_at is not None
+
+
+@time_machine.travel(TODAY)
+def test_a_talk_logged_with_a_request_puts_it_in_the_ledger(client, world, term):
+    from visits.models import Request
+
+    client.force_login(world.member_a1.user)
+    client.post(
+        reverse("visits:visit_create", args=[world.contact_a1.pk]),
+        visit_form(views_and_requests="宿舍热水不稳定", request_summary="宿舍热水供应不稳定"),
+    )
+    request = Request.objects.get()
+    assert (request.summary, request.source, request.contact, request.state) == (
+        "宿舍热水供应不稳定",
+        "visit",
+        world.contact_a1,
+        "received",
+    )
+    assert request.visit == Visit.objects.get()
+    client.force_login(world.secretary_a.user)
+    assert "宿舍热水供应不稳定" in client.get(reverse("visits:request_ledger")).content.decode()
