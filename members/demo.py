@@ -19,6 +19,7 @@ from .models import (
     ContactCategory,
     Gender,
     LeadershipRoleCode,
+    Member,
     MemberCategory,
     MemberStatus,
     Organisation,
@@ -180,7 +181,40 @@ def build_demo() -> dict[str, str]:
                 pool[category] = pool[category][wanted:]
 
     quota_compute(term=term, organisation=committee)
-    return _demo_accounts(committee, branches["XG-XS-01"], members_by_branch["XG-XS-01"][1])
+    accounts = _demo_accounts(committee, branches["XG-XS-01"], members_by_branch["XG-XS-01"][1])
+    # Inserting siblings in code order moves tree paths: read the branch afresh.
+    demo_member = Member.objects.select_related("organisation", "user").get(pk=members_by_branch["XG-XS-01"][1].pk)
+    _field_work(demo_member.organisation, demo_member)
+    return accounts
+
+
+def _field_work(branch: Organisation, member) -> None:
+    """A few logs, a request, a pledge and a claimed post, so every page has something to show."""
+    from django.utils import timezone
+
+    from visits import pledges
+    from visits.models import VisitMode
+    from visits.services import HelpGiven, VisitData, visit_log
+
+    today = timezone.localdate()
+    user, secretary = member.user, branch.secretary.user
+    contacts = [pairing.contact for pairing in member.pairings.select_related("contact").order_by("id")[:3]]
+    for days_ago, contact, mode, discussed, extra in (
+        (20, contacts[0], VisitMode.TALK, "了解学习进度和期末复习安排", {}),
+        (9, contacts[1], VisitMode.HOME_VISIT, "走访宿舍，了解生活情况", {"help": [HelpGiven("money", amount=500)]}),
+        (2, contacts[0], VisitMode.PHONE, "电话询问奖学金申请材料", {"request_summary": "奖学金申请材料提交时间太紧"}),
+    ):
+        visit_log(
+            user=user,
+            contact=contact,
+            data=VisitData(happened_on=today - timedelta(days=days_ago), mode=mode, discussed=discussed, **extra),
+        )
+    pledge = pledges.pledge_create(member=member, by=user, year=today.year, title="每月为低年级同学开展一次学业辅导")
+    pledges.pledge_make_public(pledge=pledge, by=user)
+    post = pledges.service_post_create(organisation=branch, by=secretary, title="政策宣传岗", places=3)
+    pledges.post_claim(post=post, member=member, by=user)
+    branch.public_board_enabled = True
+    branch.save(update_fields=["public_board_enabled"])
 
 
 CONTACT_MIX = {
