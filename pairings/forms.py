@@ -11,8 +11,8 @@ class TermOpenForm(forms.Form):
         label=_("Term name"), max_length=50, help_text=_("For example: 2026–2027 academic year, second semester.")
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=TermKind.choices)
-    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     carry_over = forms.BooleanField(
         label=_("Carry active pairings over"),
         required=False,
@@ -28,7 +28,7 @@ class TermOpenForm(forms.Form):
 
 
 class PairingEndForm(forms.Form):
-    ended_on = forms.DateField(label=_("Ended on"), widget=forms.DateInput(attrs={"type": "date"}))
+    ended_on = forms.DateField(label=_("Ended on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     reason = forms.CharField(label=_("Why"), max_length=200)
 
 

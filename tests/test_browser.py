@@ -91,6 +91,7 @@ def test_member_logs_a_talk_on_a_phone(browser, live_server, world_committed):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
     page = context.new_page()
     log_in(page, live_server, "member_a1")
+    page.locator(".navbar-toggler").click()  # the menu folds away on a phone
     page.get_by_role("link", name="本周待联系").first.click()
     page.get_by_test_id("due-list").get_by_text(world.contact_a1.name).click()
     page.get_by_label("谈心谈话").check()

@@ -29,7 +29,7 @@ class MultipleImageField(forms.ImageField):
 class VisitForm(forms.Form):
     """One screen on a phone: the essentials first, help and situations folded below."""
 
-    happened_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    happened_on = forms.DateField(label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     mode = forms.ChoiceField(label=_("Mode"), choices=VisitMode.choices, widget=forms.RadioSelect)
     discussed = forms.CharField(label=_("What was discussed"), widget=forms.Textarea(attrs={"rows": 3}))
     views_and_requests = forms.CharField(

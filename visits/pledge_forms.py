@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import PledgeRating, PledgeState
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"})
+DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
 def _this_year() -> int:

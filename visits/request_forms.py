@@ -49,7 +49,7 @@ class RequestTransitionForm(forms.Form):
     deadline = forms.DateField(
         label=_("Deadline"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text=_("When assigning."),
     )
 

@@ -6,6 +6,7 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import translation
 
 from members.admin import admin_site
 from visits.models import Notification, Request, RequestSource, RequestState, RequestTransition
@@ -26,6 +27,14 @@ S = RequestState
 @pytest.fixture(autouse=True)
 def _frozen_today():
     with time_machine.travel(date(2026, 10, 12), tick=False):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """Assertions below quote the English messages: pages and services speak English here."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    with translation.override("en"):
         yield
 
 
