@@ -18,8 +18,10 @@ def _organisation_of(obj: Any) -> Organisation | None:
         return obj
     if hasattr(obj, "organisation"):
         return obj.organisation
-    # A pairing (or a later log) belongs where its member belongs.
+    # A pairing, a pledge or a claim belongs where its member belongs; a visit log, where its pairing does.
     member = getattr(obj, "member", None)
+    if member is None and getattr(obj, "pairing", None) is not None:
+        member = obj.pairing.member
     return member.organisation if member is not None else None
 
 

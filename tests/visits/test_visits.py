@@ -319,3 +319,16 @@ def test_a_talk_logged_with_a_request_puts_it_in_the_ledger(client, world, term)
     assert request.visit == Visit.objects.get()
     client.force_login(world.secretary_a.user)
     assert "宿舍热水供应不稳定" in client.get(reverse("visits:request_ledger")).content.decode()
+
+
+@time_machine.travel(TODAY)
+def test_inspector_reads_a_logs_history_in_the_admin_and_cannot_change_it(client, world, term):
+    visit = log(world, term)
+    client.force_login(world.inspector)
+    history = client.get(reverse("admin:visits_visit_history", args=[visit.pk]))
+    assert history.status_code == 200
+    assert [record.discussed for record in history.context["page_obj"]] == ["谈心"]
+    response = client.post(reverse("admin:visits_visit_change", args=[visit.pk]), {"discussed": "改"})
+    assert response.status_code == 403
+    client.force_login(world.secretary_b.user)
+    assert client.get(reverse("admin:visits_visit_history", args=[visit.pk])).status_code in (403, 404)
