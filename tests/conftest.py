@@ -216,3 +216,23 @@ def build_world():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def open_term(world, organisation=None):
+    """The autumn term of the personas' committee, opened through the service (school rule included)."""
+    from pairings import services as pairing_services
+    from pairings.models import TermKind
+
+    return pairing_services.term_create(
+        organisation=organisation or world.committee,
+        name="2026秋",
+        kind=TermKind.SEMESTER,
+        starts_on=date(2026, 9, 1),
+        ends_on=date(2027, 1, 20),
+        is_current=True,
+    )
+
+
+@pytest.fixture
+def term(world):
+    return open_term(world)

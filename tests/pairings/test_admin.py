@@ -1,26 +1,12 @@
 """The pairings pages of the admin are scoped like everything else."""
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
 from pairings import services
-from pairings.models import QuotaOverride, TermKind
+from pairings.models import QuotaOverride
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def term(world):
-    return services.term_create(
-        organisation=world.committee,
-        name="2026秋",
-        kind=TermKind.SEMESTER,
-        starts_on=date(2026, 9, 1),
-        ends_on=date(2027, 1, 20),
-        is_current=True,
-    )
 
 
 def test_secretary_b_sees_neither_branch_a_pairings_nor_its_overrides(client, world, term):

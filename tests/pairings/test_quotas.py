@@ -9,6 +9,7 @@ from django.utils import translation
 from members.models import ContactCategory, ContactKind, LeadershipRole, MemberCategory
 from pairings import services
 from pairings.models import Pairing, PairingStatus, QuotaOverride, QuotaRule, QuotaStatus, Term, TermKind
+from tests.conftest import open_term
 from tests.factories import ContactFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,15 +17,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def term(world):
-    # A real term made by the service: the school rule comes with it.
-    return services.term_create(
-        organisation=world.branch_a,
-        name="2026秋",
-        kind=TermKind.SEMESTER,
-        starts_on=date(2026, 9, 1),
-        ends_on=date(2027, 1, 20),
-        is_current=True,
-    )
+    # Opened from a branch on purpose: a term belongs to the tree's root.
+    return open_term(world, organisation=world.branch_a)
 
 
 def statuses(term, member) -> dict[tuple[str, str], tuple[int, int, int]]:

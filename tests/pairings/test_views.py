@@ -1,13 +1,12 @@
 """The quota board, pairing from it, the matching review, opening a term: and who may do each."""
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
 
 from members.models import ContactCategory
 from pairings import services
-from pairings.models import MatchingRun, Pairing, PairingStatus, QuotaStatus, Term, TermKind
+from pairings.models import MatchingRun, Pairing, PairingStatus, QuotaStatus, Term
+from tests.conftest import open_term
 from tests.factories import ContactFactory, MemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -15,14 +14,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def term(world):
-    term = services.term_create(
-        organisation=world.committee,
-        name="2026秋",
-        kind=TermKind.SEMESTER,
-        starts_on=date(2026, 9, 1),
-        ends_on=date(2027, 1, 20),
-        is_current=True,
-    )
+    term = open_term(world)
     services.quota_compute(term=term, organisation=world.committee)
     return term
 

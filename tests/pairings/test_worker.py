@@ -1,27 +1,18 @@
 """The quota job and the matching job through a real Celery worker process, on Redis and PostgreSQL."""
 
-from datetime import date
-
 import pytest
 
 from pairings import services
-from pairings.models import MatchingRun, QuotaStatus, TermKind
+from pairings.models import MatchingRun, QuotaStatus
 from pairings.tasks import quota_compute_task
-from tests.conftest import wait_for
+from tests.conftest import open_term, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def test_quota_and_matching_jobs_run_on_a_celery_worker(world_committed, celery_worker):
     world = world_committed
-    term = services.term_create(
-        organisation=world.committee,
-        name="2026秋",
-        kind=TermKind.SEMESTER,
-        starts_on=date(2026, 9, 1),
-        ends_on=date(2027, 1, 20),
-        is_current=True,
-    )
+    term = open_term(world)
     quota_compute_task.delay(term.pk, world.committee.pk)
     wait_for(lambda: QuotaStatus.objects.filter(term=term).count() == 4 * 3, timeout=90)
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from members.models import ContactCategory, LeadershipRole
 from pairings import services as pairing_services
-from pairings.models import TermKind
+from tests.conftest import open_term
 from tests.factories import ContactFactory
 from visits import services
 from visits.frequency import PairingFacts, Rule, Standing, pairing_status
@@ -27,14 +27,7 @@ TODAY = date(2026, 10, 15)
 @pytest.fixture
 def term(world):
     with time_machine.travel(date(2026, 9, 1)):
-        term = pairing_services.term_create(
-            organisation=world.committee,
-            name="2026秋",
-            kind=TermKind.SEMESTER,
-            starts_on=date(2026, 9, 1),
-            ends_on=date(2027, 1, 20),
-            is_current=True,
-        )
+        term = open_term(world)
         pairing_services.pairing_create(member=world.member_a1, contact=world.contact_a1, term=term)
     return term
 
