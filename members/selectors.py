@@ -45,19 +45,14 @@ def _paired_contact_ids(member: Member) -> Any:
     return active_contact_ids_for_member(member=member)
 
 
-def contact_list(*, user: User | AnonymousUser, filters: dict[str, Any] | None = None) -> QuerySet[Contact]:
+def contact_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
     """Contacts the user may see, with what list pages show, in a fixed number of queries."""
-    from .filters import ContactFilter
-
     scope = get_scope(user)
-    queryset = (
+    return (
         Contact.objects.filter(_contact_visibility(scope))
         .select_related("organisation")
         .prefetch_related(Prefetch("reasons", queryset=ContactReason.objects.order_by("id")))
     )
-    if filters is not None:
-        queryset = ContactFilter(filters, queryset=queryset, request_user=user).qs
-    return queryset
 
 
 def contact_get(*, user: User | AnonymousUser, contact_id: int) -> Contact | None:

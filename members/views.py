@@ -7,6 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
+from pairings.selectors import current_term, member_targets
+from visits.selectors import visit_list
 
 from . import selectors, services
 from .filters import ContactFilter
@@ -37,8 +39,6 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _term_targets(request: AuthenticatedHttpRequest) -> dict:
     """The current term and, for a member, their quota targets in it."""
-    from pairings.selectors import current_term, member_targets
-
     term = current_term(user=request.user)
     member = get_scope(request.user).member
     targets = member_targets(member=member, term=term) if term is not None and member is not None else []
@@ -75,8 +75,6 @@ def _contact_or_404(request: AuthenticatedHttpRequest, contact_id: int):
 @login_required
 def contact_detail(request: AuthenticatedHttpRequest, contact_id: int) -> HttpResponse:
     contact = _contact_or_404(request, contact_id)
-    from visits.selectors import visit_list
-
     scope = get_scope(request.user)
     return render(
         request,
