@@ -1,0 +1,482 @@
+"""Excel ledgers (台账): streaming sheets on openpyxl's write-only mode.
+
+The core is `LedgerSheet` / `write_ledger`, which take plain values and know nothing of
+the database. The `write_*_ledger` functions turn a queryset into rows in a fixed number
+of queries (`select_related`, one `Prefetch`, `.iterator(chunk_size=2000)`), and
+`build_review_pack` puts every sheet of one organisation and term into one workbook.
+
+User text never becomes a formula. openpyxl turns any string starting with "=" into a
+live formula, even in write-only mode, so a text cell whose value starts with
+= + - @ TAB or CR is written as a `WriteOnlyCell` with `data_type = "s"` (an inline
+string, `t="inlineStr"`) and the `quotePrefix` style, which is how Excel itself marks a
+typed leading apostrophe. We do *not* put a literal "'" in the value: in an .xlsx a
+string cell is never evaluated by Excel, LibreOffice or WPS, and a literal apostrophe
+would show in the cell and corrupt the data for anyone re-importing the file. (The
+apostrophe is the right defence for CSV, which has no cell types.)
+
+Write-only sheets write everything that precedes the rows (sheet properties, frozen
+pane, column widths) when the first row is appended, and everything after them
+(auto-filter, page setup) when the workbook is saved; print titles are workbook names.
+So `LedgerSheet` sets the former in its constructor and the auto-filter range in
+`close()`, once the number of rows is known.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from os import PathLike
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from members.models import Contact, ContactCategory, ContactKind, Member
+from members.scoping import get_scope
+from members.selectors import contact_is_entitled, member_list
+from members.services import sensitive_export_log
+from pairings.models import QuotaStatus, Term
+from visits.models import Pledge, Request, Visit
+from visits.pledge_selectors import pledge_list
+from visits.request_selectors import request_list
+from visits.requests import OPEN_STATES
+from visits.selectors import visit_list
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from members.models import Organisation
+
+CHUNK_SIZE = 2000
+SHEET_TITLE_MAX = 31
+DATE_FORMAT = "yyyy-mm-dd"
+MONEY_FORMAT = "#,##0.00"
+# Leading characters that make a spreadsheet read text as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
+_HEADER_FONT = Font(bold=True)
+
+
+class Kind(StrEnum):
+    TEXT = "text"
+    DATE = "date"
+    MONEY = "money"
+    INT = "int"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str | Promise
+    width: float = 14
+    kind: Kind = Kind.TEXT
+
+
+# The core: plain values in, one formatted sheet out ----------------------------------------
+
+
+def sheet_title(title: str | Promise) -> str:
+    """A title Excel accepts: at most 31 characters, none of []:*?/\\."""
+    return str(title).translate(_SHEET_TITLE_FORBIDDEN)[:SHEET_TITLE_MAX]
+
+
+def safe_text(value: str) -> str:
+    """Drop control characters that XML (and so openpyxl) refuses."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value)
+
+
+class LedgerSheet:
+    """One write-only sheet: bold frozen header, filter, widths, typed cells, A4 landscape print."""
+
+    def __init__(self, workbook: Workbook, title: str | Promise, columns: Sequence[Column]) -> None:
+        if not getattr(workbook, "write_only", False):
+            raise ValueError("LedgerSheet streams rows: use Workbook(write_only=True).")
+        self.columns = list(columns)
+        self.rows_written = 0
+        self.ws = workbook.create_sheet(title=sheet_title(title))
+        ws = self.ws
+        # Everything up to <sheetData> is written with the first row, so set it now.
+        ws.freeze_panes = "A2"
+        ws.print_title_rows = "1:1"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        for index, column in enumerate(self.columns, start=1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        header = []
+        for column in self.columns:
+            cell = self._text_cell(str(column.label))
+            cell.font = _HEADER_FONT
+            header.append(cell)
+        ws.append(header)
+
+    def _text_cell(self, value: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.ws, value=value)
+        cell.data_type = "s"
+        return cell
+
+    def _cell(self, kind: Kind, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if isinstance(value, Promise):
+            value = str(value)
+        if kind is Kind.DATE and isinstance(value, date):
+            if isinstance(value, datetime):
+                value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+            cell = WriteOnlyCell(self.ws, value=value)
+            cell.number_format = DATE_FORMAT
+            return cell
+        if kind is Kind.MONEY and isinstance(value, int | float | Decimal):
+            cell = WriteOnlyCell(self.ws, value=value)
+            cell.number_format = MONEY_FORMAT
+            return cell
+        if isinstance(value, str):
+            value = safe_text(value)
+            if value.startswith(FORMULA_PREFIXES):
+                cell = self._text_cell(value)
+                cell.quotePrefix = True
+                return cell
+            return value
+        if isinstance(value, int | float | Decimal | date):
+            return value
+        return safe_text(str(value))
+
+    def append(self, values: Sequence[Any]) -> None:
+        if len(values) != len(self.columns):
+            raise ValueError(f"expected {len(self.columns)} values, got {len(values)}")
+        self.ws.append([self._cell(column.kind, value) for column, value in zip(self.columns, values, strict=True)])
+        self.rows_written += 1
+
+    def close(self) -> None:
+        """Set the auto-filter over the used range; written when the workbook is saved."""
+        last = get_column_letter(max(len(self.columns), 1))
+        self.ws.auto_filter.ref = f"A1:{last}{self.rows_written + 1}"
+
+
+def write_ledger(
+    workbook: Workbook, title: str | Promise, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
+) -> int:
+    """Write a header and the rows to a new sheet; return the number of data rows."""
+    sheet = LedgerSheet(workbook, title, columns)
+    for row in rows:
+        sheet.append(row)
+    sheet.close()
+    return sheet.rows_written
+
+
+# Personal data -----------------------------------------------------------------------------
+
+
+@dataclass
+class PersonalData:
+    """Decides, contact by contact, whether the phone leaves in full, and remembers whose did.
+
+    Masked unless `full` was asked for *and* the user manages the contact's organisation.
+    The default (no user) masks everything.
+    """
+
+    user: User | None = None
+    full: bool = False
+    exported: dict[int, Contact] = field(default_factory=dict)
+
+    def phone(self, contact: Contact | None) -> str:
+        if contact is None:
+            return ""
+        if self.full and self.user is not None and contact_is_entitled(user=self.user, contact=contact):
+            if contact.phone:
+                self.exported[contact.pk] = contact
+            return contact.phone
+        return contact.masked_phone
+
+    def log_export(self) -> int:
+        """One SensitiveAccess(action=export) per contact whose data went out in full."""
+        if self.user is None or not self.exported:
+            return 0
+        count = sensitive_export_log(user=self.user, contacts=self.exported.values())
+        self.exported.clear()
+        return count
+
+
+# Querysets → rows --------------------------------------------------------------------------
+
+VISIT_COLUMNS = (
+    Column(_("Date"), 12, Kind.DATE),
+    Column(_("Party member"), 12),
+    Column(_("Branch"), 16),
+    Column(_("Contact"), 12),
+    Column(_("Contact category"), 16),
+    Column(_("Contact phone"), 15),
+    Column(_("Mode"), 12),
+    Column(_("Place"), 16),
+    Column(_("Duration (minutes)"), 10, Kind.INT),
+    Column(_("What was discussed"), 40),
+    Column(_("Views and requests"), 30),
+    Column(_("Follow-up needed"), 24),
+    Column(_("Situation to report"), 14),
+    Column(_("Help given"), 24),
+    Column(_("Amount (yuan)"), 12, Kind.MONEY),
+)
+
+
+def visit_rows(visits: QuerySet[Visit], personal: PersonalData) -> Iterator[list[Any]]:
+    """Two queries per 2,000 visits: the visits with member, branch and contact, and their help."""
+    queryset = visits.select_related("pairing__member__organisation", "pairing__contact__organisation")
+    queryset = queryset.prefetch_related(None).prefetch_related("help")
+    for visit in queryset.iterator(chunk_size=CHUNK_SIZE):
+        member, contact = visit.pairing.member, visit.pairing.contact
+        help_given = list(visit.help.all())
+        amounts = [item.amount for item in help_given if item.amount is not None]
+        yield [
+            visit.happened_on,
+            member.name,
+            member.organisation.name,
+            contact.name,
+            contact.get_category_display(),
+            personal.phone(contact),
+            visit.get_mode_display(),
+            visit.place,
+            visit.duration_minutes,
+            visit.discussed,
+            visit.views_and_requests,
+            visit.follow_up,
+            visit.get_situation_display() if visit.situation else "",
+            "; ".join(f"{item.get_kind_display()} {item.description}".strip() for item in help_given),
+            sum(amounts, Decimal(0)) if amounts else None,
+        ]
+
+
+def write_visit_ledger(workbook: Workbook, visits: QuerySet[Visit], *, personal: PersonalData | None = None) -> int:
+    return write_ledger(workbook, _("Visit logs"), VISIT_COLUMNS, visit_rows(visits, personal or PersonalData()))
+
+
+REQUEST_COLUMNS = (
+    Column(_("Recorded on"), 12, Kind.DATE),
+    Column(_("Organisation"), 16),
+    Column(_("Summary"), 36),
+    Column(_("Source"), 14),
+    Column(_("State"), 12),
+    Column(_("Raised by"), 12),
+    Column(_("Contact phone"), 15),
+    Column(_("Responsible person"), 12),
+    Column(_("Deadline"), 12, Kind.DATE),
+    Column(_("Overdue"), 8),
+)
+
+
+def request_rows(requests: QuerySet[Request], personal: PersonalData) -> Iterator[list[Any]]:
+    """One query per 2,000 requests."""
+    today = timezone.localdate()
+    queryset = requests.select_related("organisation", "contact__organisation", "responsible")
+    for request in queryset.prefetch_related(None).iterator(chunk_size=CHUNK_SIZE):
+        overdue = request.deadline is not None and request.deadline < today and request.state in OPEN_STATES
+        yield [
+            request.created_at,
+            request.organisation.name,
+            request.summary,
+            request.get_source_display(),
+            request.get_state_display(),
+            request.contact.name if request.contact else "",
+            personal.phone(request.contact),
+            request.responsible.name if request.responsible else "",
+            request.deadline,
+            gettext("Yes") if overdue else "",
+        ]
+
+
+def write_request_ledger(
+    workbook: Workbook, requests: QuerySet[Request], *, personal: PersonalData | None = None
+) -> int:
+    return write_ledger(workbook, _("Requests"), REQUEST_COLUMNS, request_rows(requests, personal or PersonalData()))
+
+
+PLEDGE_COLUMNS = (
+    Column(_("Year"), 8, Kind.INT),
+    Column(_("Party member"), 12),
+    Column(_("Branch"), 16),
+    Column(_("Pledge"), 36),
+    Column(_("State"), 14),
+    Column(_("Made public on"), 12, Kind.DATE),
+    Column(_("Rating"), 10),
+    Column(_("Secretary's evaluation"), 36),
+)
+
+
+def pledge_rows(pledges: QuerySet[Pledge]) -> Iterator[list[Any]]:
+    """One query per 2,000 pledges."""
+    queryset = pledges.select_related("member__organisation").prefetch_related(None)
+    for pledge in queryset.iterator(chunk_size=CHUNK_SIZE):
+        yield [
+            pledge.year,
+            pledge.member.name,
+            pledge.member.organisation.name,
+            pledge.title,
+            pledge.get_state_display(),
+            pledge.made_public_on,
+            pledge.get_rating_display() if pledge.rating else "",
+            pledge.evaluation,
+        ]
+
+
+def write_pledge_ledger(workbook: Workbook, pledges: QuerySet[Pledge]) -> int:
+    return write_ledger(workbook, _("Pledges"), PLEDGE_COLUMNS, pledge_rows(pledges))
+
+
+ROSTER_COLUMNS = (
+    Column(_("Party member"), 12),
+    Column(_("Branch"), 16),
+    Column(_("Member category"), 14),
+)
+
+Bucket = tuple[str, str]  # (contact category, unit), as QuotaStatus stores them
+
+
+def _bucket_order(bucket: Bucket) -> tuple[int, int]:
+    categories = ["", *ContactCategory.values]
+    category, unit = bucket
+    return (
+        categories.index(category) if category in categories else len(categories),
+        ContactKind.values.index(unit) if unit in ContactKind.values else len(ContactKind.values),
+    )
+
+
+def _bucket_label(bucket: Bucket) -> Promise:
+    category, unit = bucket
+    category_label = ContactCategory(category).label if category in ContactCategory.values else _("any category")
+    unit_label = ContactKind(unit).label if unit in ContactKind.values else unit
+    return format_lazy("{} ({})", category_label, unit_label)
+
+
+def roster_buckets(members: QuerySet[Member], term: Term) -> list[Bucket]:
+    """The buckets the term's quota job stored for these members: one query."""
+    rows = (
+        QuotaStatus.objects.filter(term=term, member__in=members.order_by().values("pk"))
+        .order_by()
+        .values_list("contact_category", "unit")
+        .distinct()
+    )
+    return sorted(set(rows), key=_bucket_order)
+
+
+def roster_columns(buckets: Sequence[Bucket]) -> list[Column]:
+    columns = list(ROSTER_COLUMNS)
+    for bucket in buckets:
+        label = _bucket_label(bucket)
+        columns += [
+            Column(format_lazy("{} · {}", label, _("required")), 10, Kind.INT),
+            Column(format_lazy("{} · {}", label, _("actual")), 10, Kind.INT),
+            Column(format_lazy("{} · {}", label, _("short by")), 10, Kind.INT),
+        ]
+    return columns
+
+
+def roster_rows(members: QuerySet[Member], term: Term, buckets: Sequence[Bucket]) -> Iterator[list[Any]]:
+    """Two queries per 2,000 members: the members with their branch, and their quota statuses."""
+    statuses = Prefetch("quota_statuses", queryset=QuotaStatus.objects.filter(term=term), to_attr="term_statuses")
+    queryset = members.select_related("organisation").prefetch_related(None).prefetch_related(statuses)
+    for member in queryset.iterator(chunk_size=CHUNK_SIZE):
+        by_bucket = {(status.contact_category, status.unit): status for status in member.term_statuses}
+        row: list[Any] = [member.name, member.organisation.name, member.get_category_display()]
+        for bucket in buckets:
+            status = by_bucket.get(bucket)
+            row += [status.required, status.actual, status.shortfall] if status else [None, None, None]
+        yield row
+
+
+def write_roster_ledger(workbook: Workbook, members: QuerySet[Member], term: Term) -> int:
+    """Members with the quota job's required / actual / short per bucket; three queries in all."""
+    buckets = roster_buckets(members, term)
+    return write_ledger(workbook, _("Roster and quotas"), roster_columns(buckets), roster_rows(members, term, buckets))
+
+
+# The review pack -----------------------------------------------------------------------------
+
+
+def build_review_pack(
+    *,
+    user: User,
+    term: Term,
+    organisation: Organisation,
+    full_personal_data: bool = False,
+    path: str | PathLike[str] | None = None,
+) -> bytes | None:
+    """Every ledger of an organisation's subtree for a term, in one workbook.
+
+    Returns the .xlsx bytes, or writes to `path` and returns None. Rows are those the
+    user may read; phones go out in full only where the user manages the contact's
+    organisation and asked for it, and each such contact is logged as exported.
+    """
+    if not get_scope(user).reads(organisation):
+        raise PermissionDenied(gettext("You may not export this organisation's ledgers."))
+    subtree = organisation.path
+    personal = PersonalData(user=user, full=full_personal_data)
+    workbook = Workbook(write_only=True)
+
+    write_roster_ledger(
+        workbook,
+        member_list(user=user)
+        .filter(organisation__path__startswith=subtree)
+        .order_by("organisation__path", "name", "id"),
+        term,
+    )
+    write_visit_ledger(
+        workbook,
+        visit_list(user=user)
+        .filter(pairing__term=term, pairing__member__organisation__path__startswith=subtree)
+        .order_by("happened_on", "id"),
+        personal=personal,
+    )
+    write_request_ledger(
+        workbook,
+        request_list(user=user)
+        .filter(organisation__path__startswith=subtree, created_at__date__range=(term.starts_on, term.ends_on))
+        .order_by("created_at", "id"),
+        personal=personal,
+    )
+    write_pledge_ledger(
+        workbook,
+        pledge_list(user=user)
+        .filter(
+            member__organisation__path__startswith=subtree,
+            year__in={term.starts_on.year, term.ends_on.year},
+        )
+        .order_by("year", "member__organisation__path", "member__name", "id"),
+    )
+
+    if path is not None:
+        workbook.save(path)
+        personal.log_export()
+        return None
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    personal.log_export()
+    return buffer.getvalue()
+
+
+__all__ = [
+    "Column",
+    "Kind",
+    "LedgerSheet",
+    "PersonalData",
+    "build_review_pack",
+    "write_ledger",
+    "write_pledge_ledger",
+    "write_request_ledger",
+    "write_roster_ledger",
+    "write_visit_ledger",
+]
