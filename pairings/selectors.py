@@ -77,10 +77,15 @@ def board_members(*, user: User | AnonymousUser, term: Term) -> QuerySet[Member]
     )
 
 
+def members_per_contact_limit(*, term: Term) -> int:
+    """How many members may share one contact this term (1 when the term has no policy)."""
+    return QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+
+
 def pairable_contacts(*, user: User | AnonymousUser, member: Member, term: Term) -> QuerySet[Contact]:
     """Contacts the user manages that still have room this term, the member's own branch first."""
     scope = get_scope(user)
-    limit = QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+    limit = members_per_contact_limit(term=term)
     return (
         Contact.objects.filter(
             scope.subtree_q(scope.manage_paths), organisation__path__startswith=term.organisation.path

@@ -28,6 +28,7 @@ from .models import (
     Term,
 )
 from .quotas import DEFAULT_SCHOOL_RULES, MemberProfile, RuleRow, actual_by_bucket, group_counts, required_by_rules
+from .selectors import members_per_contact_limit
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -159,7 +160,7 @@ def pairing_validate(*, member: Member, contact: Contact, term: Term) -> None:
         raise ValidationError(
             _("%(member)s is already paired with %(contact)s this term.") % {"member": member, "contact": contact}
         )
-    limit = QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+    limit = members_per_contact_limit(term=term)
     if active.count() >= limit:
         raise ValidationError(
             _("%(contact)s already has %(count)s paired member(s), the most this term's policy allows.")
@@ -326,7 +327,7 @@ def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
     """Propose pairings for the subtree's members short of quota and its contacts with room."""
     term, organisation = run.term, run.organisation
     quota_compute(term=term, organisation=organisation)
-    limit = QuotaPolicy.objects.filter(term=term).values_list("max_members_per_contact", flat=True).first() or 1
+    limit = members_per_contact_limit(term=term)
 
     needs_by_pass: dict[bool, list[matching.MemberNeed]] = {True: [], False: []}
     for member_id, path, category, unit, shortfall in QuotaStatus.objects.filter(
