@@ -51,7 +51,7 @@ from members.scoping import get_scope
 from members.selectors import contact_is_entitled, member_list
 from members.services import sensitive_export_log
 from pairings.models import QuotaStatus, Term
-from visits.models import Pledge, Request, Visit
+from visits.models import HelpKind, Pledge, Request, Visit, VisitHelp
 from visits.pledge_selectors import pledge_list
 from visits.request_selectors import request_list
 from visits.requests import OPEN_STATES
@@ -230,8 +230,14 @@ VISIT_COLUMNS = (
     Column(_("Follow-up needed"), 24),
     Column(_("Situation to report"), 14),
     Column(_("Help given"), 24),
-    Column(_("Amount (yuan)"), 12, Kind.MONEY),
+    Column(_("Financial aid (yuan)"), 12, Kind.MONEY),
+    Column(_("Goods value (yuan)"), 12, Kind.MONEY),
 )
+
+
+def _total(help_given: list[VisitHelp], kind: HelpKind) -> Decimal | None:
+    amounts = [item.amount for item in help_given if item.kind == kind and item.amount is not None]
+    return sum(amounts, Decimal(0)) if amounts else None
 
 
 def visit_rows(visits: QuerySet[Visit], personal: PersonalData) -> Iterator[list[Any]]:
@@ -241,7 +247,6 @@ def visit_rows(visits: QuerySet[Visit], personal: PersonalData) -> Iterator[list
     for visit in queryset.iterator(chunk_size=CHUNK_SIZE):
         member, contact = visit.pairing.member, visit.pairing.contact
         help_given = list(visit.help.all())
-        amounts = [item.amount for item in help_given if item.amount is not None]
         yield [
             visit.happened_on,
             member.name,
@@ -257,7 +262,8 @@ def visit_rows(visits: QuerySet[Visit], personal: PersonalData) -> Iterator[list
             visit.follow_up,
             visit.get_situation_display() if visit.situation else "",
             "; ".join(f"{item.get_kind_display()} {item.description}".strip() for item in help_given),
-            sum(amounts, Decimal(0)) if amounts else None,
+            _total(help_given, HelpKind.MONEY),
+            _total(help_given, HelpKind.GOODS),
         ]
 
 

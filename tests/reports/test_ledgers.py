@@ -169,7 +169,8 @@ def test_the_visit_ledger_lists_each_log_with_help_and_a_masked_phone(world, ter
     assert values["Date"].date() == date(2026, 10, 14)
     assert (values["Party member"], values["Contact"]) == ("甲党员一", "张同学")
     assert values["Contact phone"] == "138****5678"
-    assert values["Amount (yuan)"] == 800
+    assert values["Financial aid (yuan)"] == 500
+    assert values["Goods value (yuan)"] == 300
     assert "冬衣" in values["Help given"]
 
 
