@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "rules.apps.AutodiscoverRulesConfig",
+    "django_ratelimit",
     "members",
     "pairings",
     "visits",
@@ -171,8 +172,12 @@ CELERY_BEAT_SCHEDULE = {
 
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # django-ratelimit names only django-redis; Django's own Redis cache increments atomically too.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The embedded default is one process, so a per-process cache is the shared cache.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Roster imports above this many rows go to a Celery worker with a progress page.
 ROSTER_IMPORT_INLINE_MAX_ROWS = env.int("ROSTER_IMPORT_INLINE_MAX_ROWS", default=300)
@@ -183,6 +188,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ROSTER_IMPORT_MAX_BYTES
 # after its term is closed); photos are checked for type and size.
 VISIT_EDIT_DAYS = env.int("VISIT_EDIT_DAYS", default=7)
 VISIT_PHOTO_MAX_BYTES = env.int("VISIT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+
+# Satisfaction survey: links stay valid this many days after the term ends (or after
+# they are sent, if later); the public pages allow this many requests per address.
+SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
+SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="30/m")
 VISIT_PHOTOS_PER_LOG = 6
 
 # Security: strict by default outside DEBUG, so `check --deploy` is clean.

@@ -97,8 +97,27 @@ def term_open(
         default_rules=False,
     )
     policy_copy(source=previous, target=term)
+    previous.refresh_from_db(fields=["closed_at"])
+    if previous.closed_at is None:
+        term_close(term=previous)
     if carry_over:
         pairings_carry_over(source=previous, target=term)
+    return term
+
+
+@transaction.atomic
+def term_close(*, term: Term) -> Term:
+    """Close a term: its quota status is computed one last time, and its logs can no longer change.
+
+    The evaluation reads the quota figures stored here, since the pairings of a closed
+    term end when the next term carries them over.
+    """
+    term = Term.objects.select_for_update().select_related("organisation").get(pk=term.pk)
+    if term.closed_at is not None:
+        raise ValidationError(_("%(term)s is already closed.") % {"term": term})
+    quota_compute(term=term, organisation=term.organisation)
+    term.closed_at = timezone.now()
+    term.save(update_fields=["closed_at"])
     return term
 
 

@@ -17,7 +17,7 @@ def quota_compute_task(term_id: int, organisation_id: int) -> int:
 def quota_compute_current_terms_task() -> int:
     """Nightly: refresh the stored quota status of every current term."""
     total = 0
-    for term in Term.objects.filter(is_current=True).select_related("organisation"):
+    for term in Term.objects.filter(is_current=True, closed_at__isnull=True).select_related("organisation"):
         total += services.quota_compute(term=term, organisation=term.organisation)
     return total
 

@@ -1,0 +1,288 @@
+"""Writes for the evaluation (policy, the job, grade adjustments) and the satisfaction survey."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Organisation
+from members.scoping import get_scope
+from pairings.models import Pairing, PairingStatus, Term
+from pairings.services import quota_compute
+
+from . import scoring
+from .evaluation import collect_facts
+from .models import (
+    Evaluation,
+    EvaluationItem,
+    EvaluationPolicy,
+    EvaluationRun,
+    Grade,
+    GradeAdjustment,
+    ItemKind,
+    SurveyLink,
+    SurveyResponse,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+BATCH_SIZE = 1000
+# A sheet that weighs the public's view and the quota most, as the sources do.
+DEFAULT_POINTS = {
+    ItemKind.QUOTA: 25,
+    ItemKind.FREQUENCY: 25,
+    ItemKind.REQUESTS: 15,
+    ItemKind.PLEDGES: 15,
+    ItemKind.SATISFACTION: 20,
+}
+TOKEN_BYTES = 24  # 192 bits, 32 URL-safe characters
+
+
+# Policy ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def evaluation_policy_for(term: Term) -> EvaluationPolicy:
+    """The term's score sheet, made with the default items the first time it is asked for."""
+    policy, created = EvaluationPolicy.objects.get_or_create(term=term)
+    if created:
+        EvaluationItem.objects.bulk_create(
+            EvaluationItem(policy=policy, kind=kind, points=points) for kind, points in DEFAULT_POINTS.items()
+        )
+    return policy
+
+
+def check_points(points: Mapping[str, int]) -> None:
+    total = sum(points.values())
+    if total != 100:
+        raise ValidationError(
+            _("The items must add up to 100 points; they add up to %(total)d.") % {"total": total}, code="points"
+        )
+
+
+@transaction.atomic
+def evaluation_policy_save(
+    *,
+    policy: EvaluationPolicy,
+    points: Mapping[str, int],
+    excellent_from: int,
+    competent_from: int,
+    basically_competent_from: int,
+    satisfaction_threshold: int,
+) -> EvaluationPolicy:
+    check_points(points)
+    if not basically_competent_from <= competent_from <= excellent_from <= 100:
+        raise ValidationError(_("The grade thresholds must rise from basically competent to excellent."))
+    policy.excellent_from = excellent_from
+    policy.competent_from = competent_from
+    policy.basically_competent_from = basically_competent_from
+    policy.satisfaction_threshold = satisfaction_threshold
+    policy.full_clean()
+    policy.save()
+    for kind, value in points.items():
+        EvaluationItem.objects.update_or_create(policy=policy, kind=kind, defaults={"points": value})
+    return policy
+
+
+# The evaluation job ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def evaluate(*, term: Term, organisation: Organisation, today: date | None = None) -> int:
+    """Score every member of the subtree for the term and store the results; returns the count.
+
+    Re-runnable: each run overwrites the computed fields of the same rows and leaves the
+    secretaries' adjustments alone. The quota status is refreshed first while the term
+    is running; once it has closed, the figures stored at closing are used.
+    """
+    if term.closed_at is None and term.is_current:
+        quota_compute(term=term, organisation=organisation)
+    policy = evaluation_policy_for(term)
+    points = dict(policy.items.values_list("kind", "points"))
+    thresholds = scoring.Thresholds(policy.excellent_from, policy.competent_from, policy.basically_competent_from)
+    now = timezone.now()
+    rows = []
+    for member_id, facts in collect_facts(term=term, organisation=organisation, today=today).items():
+        score = scoring.score(facts.rates, points)
+        rows.append(
+            Evaluation(
+                term=term,
+                member_id=member_id,
+                organisation_id=facts.organisation_id,
+                quota_rate=facts.rates[ItemKind.QUOTA],
+                frequency_rate=facts.rates[ItemKind.FREQUENCY],
+                requests_rate=facts.rates[ItemKind.REQUESTS],
+                pledges_rate=facts.rates[ItemKind.PLEDGES],
+                satisfaction_rate=facts.rates[ItemKind.SATISFACTION],
+                survey_answers=facts.survey_answers,
+                score=score,
+                computed_grade=scoring.grade(score, thresholds),
+                accountability=scoring.needs_accountability(
+                    facts.rates[ItemKind.SATISFACTION], policy.satisfaction_threshold
+                ),
+                computed_at=now,
+            )
+        )
+    Evaluation.objects.bulk_create(
+        rows,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=["term", "member"],
+        update_fields=[
+            "organisation",
+            "quota_rate",
+            "frequency_rate",
+            "requests_rate",
+            "pledges_rate",
+            "satisfaction_rate",
+            "survey_answers",
+            "score",
+            "computed_grade",
+            "accountability",
+            "computed_at",
+        ],
+    )
+    return len(rows)
+
+
+@transaction.atomic
+def evaluation_run_create(*, term: Term, organisation: Organisation, by: User) -> EvaluationRun:
+    if not get_scope(by).manages(organisation):
+        raise PermissionDenied(_("You can only run the evaluation for your own organisation."))
+    run = EvaluationRun.objects.create(term=term, organisation=organisation, created_by=by)
+    from .tasks import evaluation_run_task
+
+    transaction.on_commit(lambda: evaluation_run_task.delay(run.pk))
+    return run
+
+
+def evaluation_run_compute(*, run: EvaluationRun) -> EvaluationRun:
+    try:
+        run.members_evaluated = evaluate(term=run.term, organisation=run.organisation)
+    except Exception:
+        run.status = EvaluationRun.Status.FAILED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        raise
+    run.status = EvaluationRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.save(update_fields=["members_evaluated", "status", "finished_at"])
+    return run
+
+
+@transaction.atomic
+def grade_adjust(*, evaluation: Evaluation, to_grade: str, reason: str, by: User) -> GradeAdjustment:
+    """The secretary's change of grade; every change is kept with who, when and why."""
+    if not get_scope(by).manages(evaluation.organisation):
+        raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give the reason for the adjustment.")})
+    if to_grade not in Grade.values:
+        raise ValidationError({"to_grade": _("Choose a grade.")})
+    evaluation = Evaluation.objects.select_for_update().get(pk=evaluation.pk)
+    adjustment = GradeAdjustment.objects.create(
+        evaluation=evaluation, from_grade=evaluation.grade, to_grade=to_grade, reason=reason, by=by
+    )
+    # Back to the computed grade is not an adjustment any more, but stays in the history.
+    evaluation.adjusted_grade = "" if to_grade == evaluation.computed_grade else to_grade
+    evaluation.save(update_fields=["adjusted_grade"])
+    return adjustment
+
+
+# Satisfaction survey ---------------------------------------------------------------------
+
+
+def survey_link_expiry(term: Term, today: date) -> date:
+    return max(today, term.ends_on) + timedelta(days=settings.SURVEY_LINK_DAYS)
+
+
+@transaction.atomic
+def survey_links_create(*, term: Term, organisation: Organisation, by: User, today: date | None = None) -> int:
+    """One link per active pairing of the subtree this term; a pairing that has one keeps it.
+
+    An expired link that was never answered gets a fresh token and date. Returns the
+    number of links made or renewed.
+    """
+    if not get_scope(by).manages(organisation):
+        raise PermissionDenied(_("You can only survey your own organisation's contacts."))
+    if term.closed_at is not None:
+        raise ValidationError(_("This term is closed; its survey can no longer be sent."))
+    today = today or timezone.localdate()
+    expires_at = timezone.make_aware(datetime.combine(survey_link_expiry(term, today), time.max))
+    pairs = set(
+        Pairing.objects.filter(
+            term=term, status=PairingStatus.ACTIVE, member__organisation__path__startswith=organisation.path
+        ).values_list("member_id", "contact_id")
+    )
+    existing = {
+        (link.member_id, link.contact_id): link
+        for link in SurveyLink.objects.filter(term=term, member__organisation__path__startswith=organisation.path)
+    }
+    now = timezone.now()
+    renewed = [link for link in existing.values() if not link.answered and link.expires_at <= now]
+    for link in renewed:
+        link.token = secrets.token_urlsafe(TOKEN_BYTES)
+        link.expires_at = expires_at
+    SurveyLink.objects.bulk_update(renewed, ["token", "expires_at"], batch_size=BATCH_SIZE)
+    new = [
+        SurveyLink(
+            term=term,
+            member_id=member_id,
+            contact_id=contact_id,
+            token=secrets.token_urlsafe(TOKEN_BYTES),
+            expires_at=expires_at,
+            created_by=by,
+        )
+        for member_id, contact_id in sorted(pairs - existing.keys())
+    ]
+    SurveyLink.objects.bulk_create(new, batch_size=BATCH_SIZE)
+    return len(new) + len(renewed)
+
+
+class SurveyLinkError(Exception):
+    """Why a link cannot be answered: "unknown", "expired" or "answered"."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def survey_link_open(token: str) -> SurveyLink:
+    """The link a token opens, or SurveyLinkError saying why it cannot be answered."""
+    link = SurveyLink.objects.select_related("member", "term").filter(token=token).first()
+    if link is None:
+        raise SurveyLinkError("unknown")
+    if link.answered:
+        raise SurveyLinkError("answered")
+    if link.expires_at <= timezone.now():
+        raise SurveyLinkError("expired")
+    return link
+
+
+@transaction.atomic
+def survey_answer(*, token: str, rating: str, comment: str = "") -> SurveyResponse:
+    """Record one answer and spend the link, atomically: a link answers once, even under a race."""
+    link = survey_link_open(token)
+    spent = SurveyLink.objects.filter(pk=link.pk, answered=False, expires_at__gt=timezone.now()).update(answered=True)
+    if spent != 1:
+        raise SurveyLinkError("answered")
+    response = SurveyResponse(
+        term=link.term,
+        member=link.member,
+        rating=rating,
+        comment=comment.strip(),
+        submitted_on=timezone.localdate(),
+    )
+    response.full_clean()
+    response.save()
+    return response
