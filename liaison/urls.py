@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from members.admin import admin_site
+from reports.views import survey_answer
 
 urlpatterns = [
     path("admin/", admin_site.urls),
@@ -11,6 +12,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("pairings/", include("pairings.urls")),
     path("work/", include("visits.urls")),
+    path("reports/", include("reports.urls")),
+    # Short, for QR codes: the public's satisfaction survey, no login.
+    path("s/<str:token>/", survey_answer, name="survey_answer"),
     path("", include("members.urls")),
 ]
 

@@ -1,0 +1,30 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from .models import Evaluation, Grade
+
+
+class EvaluationFilter(django_filters.FilterSet):
+    organisation = django_filters.ModelChoiceFilter(
+        label=_("Organisation"), queryset=None, method="within", empty_label=_("All")
+    )
+    grade = django_filters.ChoiceFilter(
+        label=_("Grade"), choices=Grade.choices, method="by_grade", empty_label=_("All")
+    )
+    accountability = django_filters.BooleanFilter(label=_("Accountability"))
+    name = django_filters.CharFilter(label=_("Name"), field_name="member__name", lookup_expr="icontains")
+
+    class Meta:
+        model = Evaluation
+        fields = ["organisation", "grade", "accountability", "name"]
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["organisation"].queryset = organisations
+
+    def within(self, queryset, name, value):
+        return queryset.filter(organisation__path__startswith=value.path)
+
+    def by_grade(self, queryset, name, value):
+        # The grade that counts: the secretary's adjustment, else the computed one.
+        return queryset.filter(adjusted_grade=value) | queryset.filter(adjusted_grade="", computed_grade=value)

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reports"
+
+urlpatterns = [
+    path("evaluation/", views.evaluation_list, name="evaluation_list"),
+    path("evaluation/runs/", views.evaluation_runs, name="evaluation_runs"),
+    path("evaluation/run/", views.evaluation_run, name="evaluation_run"),
+    path("evaluation/policy/", views.evaluation_policy, name="evaluation_policy"),
+    path("evaluation/<int:evaluation_id>/", views.evaluation_detail, name="evaluation_detail"),
+    path("terms/close/", views.term_close, name="term_close"),
+    path("survey/", views.survey, name="survey"),
+    path("survey/print/", views.survey_print, name="survey_print"),
+]

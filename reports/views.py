@@ -1,0 +1,279 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+import segno
+from django_ratelimit.decorators import ratelimit
+
+from liaison.http import AuthenticatedHttpRequest
+from members import selectors as member_selectors
+from members.scoping import get_scope
+from pairings import selectors as pairing_selectors
+from pairings import services as pairing_services
+from pairings.models import Term
+
+from . import selectors, services
+from .filters import EvaluationFilter
+from .forms import EvaluationPolicyForm, GradeAdjustForm, SurveyAnswerForm
+from .models import RATE_FIELDS, EvaluationRun, ItemKind
+
+EVALUATIONS_PER_PAGE = 50
+
+
+def term_from(request: HttpRequest) -> Term:
+    """The term asked for (?term=), else the current one, among the terms the user may see."""
+    terms = pairing_selectors.term_list(user=request.user)
+    term_id = request.GET.get("term") or request.POST.get("term")
+    term = terms.filter(pk=term_id).first() if term_id and term_id.isdigit() else terms.filter(is_current=True).first()
+    if term is None:
+        raise Http404(_("There is no current term. A committee administrator opens one."))
+    return term
+
+
+def _managed_organisations(request: AuthenticatedHttpRequest):
+    scope = get_scope(request.user)
+    return member_selectors.organisation_manageable_list(user=request.user).filter(path__in=scope.manage_paths)
+
+
+def _managed_organisation_or_404(request: AuthenticatedHttpRequest):
+    return get_object_or_404(
+        member_selectors.organisation_manageable_list(user=request.user), pk=request.POST.get("organisation")
+    )
+
+
+def _with_term(url_name: str, term: Term, **kwargs) -> str:
+    return reverse(url_name, kwargs=kwargs or None) + f"?term={term.pk}"
+
+
+# Evaluation ------------------------------------------------------------------------------
+
+
+@login_required
+def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    scope = get_scope(request.user)
+    if not scope.has_staff_role:
+        raise PermissionDenied(_("Only secretaries, administrators and inspectors can see the evaluation."))
+    term = term_from(request)
+    evaluations = selectors.evaluation_list(user=request.user).filter(term=term)
+    evaluation_filter = EvaluationFilter(
+        request.GET or None,
+        queryset=evaluations,
+        organisations=member_selectors.organisation_list(user=request.user).order_by("path"),
+    )
+    page = Paginator(evaluation_filter.qs, EVALUATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    runs = selectors.evaluation_run_list(user=request.user).filter(term=term)[:5]
+    return render(
+        request,
+        "reports/evaluation_list.html",
+        {
+            "term": term,
+            "terms": pairing_selectors.term_list(user=request.user),
+            "filter": evaluation_filter,
+            "page": page,
+            "query": query.urlencode(),
+            "runs": runs,
+            "running": any(run.status == EvaluationRun.Status.RUNNING for run in runs),
+            "managed_organisations": _managed_organisations(request),
+            "can_set_policy": scope.manages(term.organisation),
+            "can_close_term": scope.manages(term.organisation) and term.closed_at is None,
+        },
+    )
+
+
+@login_required
+def evaluation_runs(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The recent runs, polled by the list page while one is running."""
+    term = term_from(request)
+    runs = selectors.evaluation_run_list(user=request.user).filter(term=term)[:5]
+    running = any(run.status == EvaluationRun.Status.RUNNING for run in runs)
+    return render(request, "reports/_evaluation_runs.html", {"runs": runs, "running": running, "term": term})
+
+
+@login_required
+@require_POST
+def evaluation_run(request: AuthenticatedHttpRequest) -> HttpResponse:
+    term = term_from(request)
+    organisation = _managed_organisation_or_404(request)
+    services.evaluation_run_create(term=term, organisation=organisation, by=request.user)
+    messages.success(
+        request, _("The evaluation of %(organisation)s has started.") % {"organisation": organisation.name}
+    )
+    return redirect(_with_term("reports:evaluation_list", term))
+
+
+@login_required
+def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> HttpResponse:
+    evaluation = selectors.evaluation_get(user=request.user, evaluation_id=evaluation_id)
+    if evaluation is None:
+        raise Http404(_("There is no such evaluation."))
+    can_adjust = get_scope(request.user).manages(evaluation.organisation)
+    form = GradeAdjustForm(request.POST or None, initial={"to_grade": evaluation.grade})
+    if request.method == "POST":
+        if not can_adjust:
+            raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+        if form.is_valid():
+            try:
+                services.grade_adjust(evaluation=evaluation, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The grade was adjusted."))
+                return redirect("reports:evaluation_detail", evaluation_id=evaluation.pk)
+    points = dict(services.evaluation_policy_for(evaluation.term).items.values_list("kind", "points"))
+    items = []
+    for kind in ItemKind:
+        rate = getattr(evaluation, RATE_FIELDS[kind])
+        weight = points.get(kind.value, 0)
+        items.append(
+            {"label": kind.label, "points": weight, "rate": rate, "earned": None if rate is None else weight * rate}
+        )
+    staff_view = get_scope(request.user).has_staff_role
+    return render(
+        request,
+        "reports/evaluation_detail.html",
+        {
+            "evaluation": evaluation,
+            "items": items,
+            "form": form,
+            "can_adjust": can_adjust,
+            "adjustments": selectors.adjustment_list(evaluation=evaluation),
+            # What the public said, without who: shown to the secretaries, not to the member.
+            "answers": selectors.response_summary(term=evaluation.term, member_id=evaluation.member_id)
+            if staff_view
+            else None,
+            "comments": selectors.response_comments(term=evaluation.term, member_id=evaluation.member_id)
+            if staff_view
+            else None,
+        },
+    )
+
+
+@login_required
+def evaluation_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
+    term = term_from(request)
+    if not get_scope(request.user).manages(term.organisation):
+        raise PermissionDenied(_("Only the committee's administrators and secretary set the score sheet."))
+    policy = services.evaluation_policy_for(term)
+    points = dict(policy.items.values_list("kind", "points"))
+    form = EvaluationPolicyForm(request.POST or None, instance=policy, points=points)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.evaluation_policy_save(policy=policy, points=form.points, **form.thresholds)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The score sheet was saved. Run the evaluation again to apply it."))
+            return redirect(_with_term("reports:evaluation_list", term))
+    return render(request, "reports/evaluation_policy.html", {"form": form, "term": term})
+
+
+@login_required
+@require_POST
+def term_close(request: AuthenticatedHttpRequest) -> HttpResponse:
+    term = term_from(request)
+    if not get_scope(request.user).manages(term.organisation):
+        raise PermissionDenied(_("Only the committee's administrators and secretary close a term."))
+    try:
+        pairing_services.term_close(term=term)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("%(term)s is closed. Its logs can no longer change.") % {"term": term})
+    return redirect(_with_term("reports:evaluation_list", term))
+
+
+# Satisfaction survey (the secretary's side) ------------------------------------------------
+
+
+@login_required
+def survey(request: AuthenticatedHttpRequest) -> HttpResponse:
+    scope = get_scope(request.user)
+    if not scope.has_staff_role:
+        raise PermissionDenied(_("Only secretaries, administrators and inspectors can see the survey."))
+    term = term_from(request)
+    if request.method == "POST":
+        organisation = _managed_organisation_or_404(request)
+        try:
+            count = services.survey_links_create(term=term, organisation=organisation, by=request.user)
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+        else:
+            messages.success(request, _("%(count)d survey links are ready to print.") % {"count": count})
+        return redirect(_with_term("reports:survey", term))
+    progress = selectors.survey_progress(user=request.user, term=term)
+    page = Paginator(progress, EVALUATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reports/survey.html",
+        {
+            "term": term,
+            "terms": pairing_selectors.term_list(user=request.user),
+            "page": page,
+            "query": f"term={term.pk}",
+            "managed_organisations": _managed_organisations(request),
+            "link_days": settings.SURVEY_LINK_DAYS,
+        },
+    )
+
+
+@login_required
+def survey_print(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Cards to cut out and hand over: the contact's name, a QR code and the short link."""
+    if not get_scope(request.user).can_manage_any:
+        raise PermissionDenied(_("Only committee administrators and branch secretaries can print survey links."))
+    term = term_from(request)
+    links = selectors.survey_links_to_print(user=request.user, term=term)
+    organisation_id = request.GET.get("organisation")
+    if organisation_id and organisation_id.isdigit():
+        organisation = get_object_or_404(
+            member_selectors.organisation_manageable_list(user=request.user), pk=organisation_id
+        )
+        links = links.filter(member__organisation__path__startswith=organisation.path)
+    cards = []
+    for link in links.order_by("member__organisation__path", "member__name", "contact__name", "id"):
+        url = request.build_absolute_uri(reverse("survey_answer", kwargs={"token": link.token}))
+        cards.append({"link": link, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=3)})
+    return render(request, "reports/survey_print.html", {"term": term, "cards": cards})
+
+
+# Satisfaction survey (the public's side) ------------------------------------------------------
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "reports/survey_closed.html", {"reason": "limited"}, status=429)
+
+
+_CLOSED_STATUS = {"unknown": 404, "expired": 410, "answered": 410}
+
+
+@never_cache
+@ratelimit(key="ip", rate=lambda group, request: settings.SURVEY_RATE_LIMIT, block=False)
+def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
+    """The page a QR code opens: no login, one answer, nothing about the contact."""
+    if getattr(request, "limited", False):
+        return rate_limited(request)
+    try:
+        link = services.survey_link_open(token)
+    except services.SurveyLinkError as error:
+        return render(
+            request, "reports/survey_closed.html", {"reason": error.reason}, status=_CLOSED_STATUS[error.reason]
+        )
+    form = SurveyAnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_answer(token=token, **form.cleaned_data)
+        except services.SurveyLinkError as error:
+            return render(
+                request, "reports/survey_closed.html", {"reason": error.reason}, status=_CLOSED_STATUS[error.reason]
+            )
+        return render(request, "reports/survey_closed.html", {"reason": "thanks"})
+    return render(request, "reports/survey_answer.html", {"form": form, "member": link.member, "term": link.term})
