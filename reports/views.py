@@ -1,3 +1,4 @@
+import segno
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
-import segno
 from django_ratelimit.decorators import ratelimit
 
 from liaison.http import AuthenticatedHttpRequest
