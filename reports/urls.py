@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboard_urls, views
 
 app_name = "reports"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("terms/close/", views.term_close, name="term_close"),
     path("survey/", views.survey, name="survey"),
     path("survey/print/", views.survey_print, name="survey_print"),
+    *dashboard_urls.urlpatterns,
 ]
