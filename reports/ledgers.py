@@ -24,7 +24,7 @@ So `LedgerSheet` sets the former in its constructor and the auto-filter range in
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -57,19 +57,27 @@ from visits.request_selectors import request_list
 from visits.requests import OPEN_STATES
 from visits.selectors import visit_list
 
+from .models import Evaluation
+from .selectors import evaluation_list
+
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
     from members.models import Organisation
 
 CHUNK_SIZE = 2000
+PROGRESS_EVERY = 1000
 SHEET_TITLE_MAX = 31
 DATE_FORMAT = "yyyy-mm-dd"
 MONEY_FORMAT = "#,##0.00"
+PERCENT_FORMAT = "0.0%"
 # Leading characters that make a spreadsheet read text as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _SHEET_TITLE_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", "_"))
 _HEADER_FONT = Font(bold=True)
+
+
+Progress = Callable[[int], None] | None
 
 
 class Kind(StrEnum):
@@ -77,6 +85,7 @@ class Kind(StrEnum):
     DATE = "date"
     MONEY = "money"
     INT = "int"
+    PERCENT = "percent"
 
 
 @dataclass(frozen=True)
@@ -102,11 +111,18 @@ def safe_text(value: str) -> str:
 class LedgerSheet:
     """One write-only sheet: bold frozen header, filter, widths, typed cells, A4 landscape print."""
 
-    def __init__(self, workbook: Workbook, title: str | Promise, columns: Sequence[Column]) -> None:
+    def __init__(
+        self,
+        workbook: Workbook,
+        title: str | Promise,
+        columns: Sequence[Column],
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
         if not getattr(workbook, "write_only", False):
             raise ValueError("LedgerSheet streams rows: use Workbook(write_only=True).")
         self.columns = list(columns)
         self.rows_written = 0
+        self.progress = progress
         self.ws = workbook.create_sheet(title=sheet_title(title))
         ws = self.ws
         # Everything up to <sheetData> is written with the first row, so set it now.
@@ -142,9 +158,9 @@ class LedgerSheet:
             cell = WriteOnlyCell(self.ws, value=value)
             cell.number_format = DATE_FORMAT
             return cell
-        if kind is Kind.MONEY and isinstance(value, int | float | Decimal):
+        if kind in (Kind.MONEY, Kind.PERCENT) and isinstance(value, int | float | Decimal):
             cell = WriteOnlyCell(self.ws, value=value)
-            cell.number_format = MONEY_FORMAT
+            cell.number_format = MONEY_FORMAT if kind is Kind.MONEY else PERCENT_FORMAT
             return cell
         if isinstance(value, str):
             value = safe_text(value)
@@ -162,18 +178,29 @@ class LedgerSheet:
             raise ValueError(f"expected {len(self.columns)} values, got {len(values)}")
         self.ws.append([self._cell(column.kind, value) for column, value in zip(self.columns, values, strict=True)])
         self.rows_written += 1
+        if self.progress is not None and self.rows_written % PROGRESS_EVERY == 0:
+            self.progress(PROGRESS_EVERY)
 
     def close(self) -> None:
         """Set the auto-filter over the used range; written when the workbook is saved."""
         last = get_column_letter(max(len(self.columns), 1))
         self.ws.auto_filter.ref = f"A1:{last}{self.rows_written + 1}"
+        if self.progress is not None:
+            self.progress(self.rows_written % PROGRESS_EVERY)
 
 
 def write_ledger(
-    workbook: Workbook, title: str | Promise, columns: Sequence[Column], rows: Iterable[Sequence[Any]]
+    workbook: Workbook,
+    title: str | Promise,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write a header and the rows to a new sheet; return the number of data rows."""
-    sheet = LedgerSheet(workbook, title, columns)
+    """Write a header and the rows to a new sheet; return the number of data rows.
+
+    `progress`, if given, is called with the number of rows written since its last call.
+    """
+    sheet = LedgerSheet(workbook, title, columns, progress)
     for row in rows:
         sheet.append(row)
     sheet.close()
@@ -267,8 +294,11 @@ def visit_rows(visits: QuerySet[Visit], personal: PersonalData) -> Iterator[list
         ]
 
 
-def write_visit_ledger(workbook: Workbook, visits: QuerySet[Visit], *, personal: PersonalData | None = None) -> int:
-    return write_ledger(workbook, _("Visit logs"), VISIT_COLUMNS, visit_rows(visits, personal or PersonalData()))
+def write_visit_ledger(
+    workbook: Workbook, visits: QuerySet[Visit], *, personal: PersonalData | None = None, progress: Progress = None
+) -> int:
+    rows = visit_rows(visits, personal or PersonalData())
+    return write_ledger(workbook, _("Visit logs"), VISIT_COLUMNS, rows, progress)
 
 
 REQUEST_COLUMNS = (
@@ -306,9 +336,10 @@ def request_rows(requests: QuerySet[Request], personal: PersonalData) -> Iterato
 
 
 def write_request_ledger(
-    workbook: Workbook, requests: QuerySet[Request], *, personal: PersonalData | None = None
+    workbook: Workbook, requests: QuerySet[Request], *, personal: PersonalData | None = None, progress: Progress = None
 ) -> int:
-    return write_ledger(workbook, _("Requests"), REQUEST_COLUMNS, request_rows(requests, personal or PersonalData()))
+    rows = request_rows(requests, personal or PersonalData())
+    return write_ledger(workbook, _("Requests"), REQUEST_COLUMNS, rows, progress)
 
 
 PLEDGE_COLUMNS = (
@@ -339,8 +370,8 @@ def pledge_rows(pledges: QuerySet[Pledge]) -> Iterator[list[Any]]:
         ]
 
 
-def write_pledge_ledger(workbook: Workbook, pledges: QuerySet[Pledge]) -> int:
-    return write_ledger(workbook, _("Pledges"), PLEDGE_COLUMNS, pledge_rows(pledges))
+def write_pledge_ledger(workbook: Workbook, pledges: QuerySet[Pledge], *, progress: Progress = None) -> int:
+    return write_ledger(workbook, _("Pledges"), PLEDGE_COLUMNS, pledge_rows(pledges), progress)
 
 
 ROSTER_COLUMNS = (
@@ -404,24 +435,152 @@ def roster_rows(members: QuerySet[Member], term: Term, buckets: Sequence[Bucket]
         yield row
 
 
-def write_roster_ledger(workbook: Workbook, members: QuerySet[Member], term: Term) -> int:
+def write_roster_ledger(workbook: Workbook, members: QuerySet[Member], term: Term, *, progress: Progress = None) -> int:
     """Members with the quota job's required / actual / short per bucket; three queries in all."""
     buckets = roster_buckets(members, term)
-    return write_ledger(workbook, _("Roster and quotas"), roster_columns(buckets), roster_rows(members, term, buckets))
+    rows = roster_rows(members, term, buckets)
+    return write_ledger(workbook, _("Roster and quotas"), roster_columns(buckets), rows, progress)
 
 
-# The review pack -----------------------------------------------------------------------------
+EVALUATION_COLUMNS = (
+    Column(_("Party member"), 12),
+    Column(_("Branch"), 16),
+    Column(_("Quota fulfilment"), 10, Kind.PERCENT),
+    Column(_("Talk frequency"), 10, Kind.PERCENT),
+    Column(_("Requests resolved on time"), 10, Kind.PERCENT),
+    Column(_("Pledges kept"), 10, Kind.PERCENT),
+    Column(_("Public satisfaction"), 10, Kind.PERCENT),
+    Column(_("Survey answers"), 8, Kind.INT),
+    Column(_("Score"), 8, Kind.INT),
+    Column(_("Computed grade"), 12),
+    Column(_("Grade"), 12),
+    Column(_("Accountability"), 10),
+    Column(_("Adjustment and reason"), 36),
+    Column(_("Review meeting remarks"), 30),
+)
 
 
-def build_review_pack(
+def evaluation_rows(evaluations: QuerySet[Evaluation]) -> Iterator[list[Any]]:
+    """Two queries per 2,000 members: the results with member and branch, and their adjustments."""
+    queryset = evaluations.select_related("member", "organisation").prefetch_related(None)
+    queryset = queryset.prefetch_related("adjustments")
+    for evaluation in queryset.iterator(chunk_size=CHUNK_SIZE):
+        adjustments = list(evaluation.adjustments.all())
+        last = adjustments[-1] if adjustments else None
+        yield [
+            evaluation.member.name,
+            evaluation.organisation.name,
+            evaluation.quota_rate,
+            evaluation.frequency_rate,
+            evaluation.requests_rate,
+            evaluation.pledges_rate,
+            evaluation.satisfaction_rate,
+            evaluation.survey_answers,
+            evaluation.score,
+            evaluation.get_computed_grade_display() if evaluation.computed_grade else "",
+            evaluation.get_grade_display(),
+            gettext("Yes") if evaluation.accountability else "",
+            f"{last.get_to_grade_display()}: {last.reason}" if evaluation.adjusted_grade and last else "",
+            "",  # left blank for the meeting to fill in on paper
+        ]
+
+
+def write_evaluation_ledger(workbook: Workbook, evaluations: QuerySet[Evaluation], *, progress: Progress = None) -> int:
+    return write_ledger(workbook, _("Evaluation"), EVALUATION_COLUMNS, evaluation_rows(evaluations), progress)
+
+
+# Exports: one ledger, or the whole review pack ----------------------------------------------
+
+
+class LedgerKind(StrEnum):
+    PACK = "pack"
+    ROSTER = "roster"
+    VISITS = "visits"
+    REQUESTS = "requests"
+    PLEDGES = "pledges"
+    EVALUATION = "evaluation"
+
+
+LEDGER_LABELS = {
+    LedgerKind.PACK: _("Review pack (every ledger)"),
+    LedgerKind.ROSTER: _("Roster and quotas"),
+    LedgerKind.VISITS: _("Visit logs"),
+    LedgerKind.REQUESTS: _("Requests"),
+    LedgerKind.PLEDGES: _("Pledges"),
+    LedgerKind.EVALUATION: _("Evaluation"),
+}
+PACK_ORDER = (LedgerKind.ROSTER, LedgerKind.VISITS, LedgerKind.REQUESTS, LedgerKind.PLEDGES, LedgerKind.EVALUATION)
+
+
+@dataclass(frozen=True)
+class LedgerQuerysets:
+    """The rows each ledger of one organisation's subtree and term holds, as the user may read them."""
+
+    user: User
+    term: Term
+    organisation: Organisation
+
+    def roster(self) -> QuerySet[Member]:
+        return (
+            member_list(user=self.user)
+            .filter(organisation__path__startswith=self.organisation.path)
+            .order_by("organisation__path", "name", "id")
+        )
+
+    def visits(self) -> QuerySet[Visit]:
+        return (
+            visit_list(user=self.user)
+            .filter(pairing__term=self.term, pairing__member__organisation__path__startswith=self.organisation.path)
+            .order_by("happened_on", "id")
+        )
+
+    def requests(self) -> QuerySet[Request]:
+        return (
+            request_list(user=self.user)
+            .filter(
+                organisation__path__startswith=self.organisation.path,
+                created_at__date__range=(self.term.starts_on, self.term.ends_on),
+            )
+            .order_by("created_at", "id")
+        )
+
+    def pledges(self) -> QuerySet[Pledge]:
+        # Pledges are yearly; a term takes those of the year it starts in, as the evaluation does.
+        return (
+            pledge_list(user=self.user)
+            .filter(member__organisation__path__startswith=self.organisation.path, year=self.term.starts_on.year)
+            .order_by("member__organisation__path", "member__name", "id")
+        )
+
+    def evaluation(self) -> QuerySet[Evaluation]:
+        return (
+            evaluation_list(user=self.user)
+            .filter(term=self.term, organisation__path__startswith=self.organisation.path)
+            .order_by("organisation__path", "member__name", "member_id")
+        )
+
+    def of(self, kind: LedgerKind) -> QuerySet:
+        return getattr(self, kind.value)()
+
+
+def ledger_row_count(*, user: User, term: Term, organisation: Organisation, kind: LedgerKind) -> int:
+    """How many rows an export will write: one COUNT per sheet, to choose direct download or a job."""
+    querysets = LedgerQuerysets(user=user, term=term, organisation=organisation)
+    kinds = PACK_ORDER if kind is LedgerKind.PACK else (kind,)
+    return sum(querysets.of(each).order_by().count() for each in kinds)
+
+
+def build_ledgers(
     *,
     user: User,
     term: Term,
     organisation: Organisation,
+    kind: LedgerKind = LedgerKind.PACK,
     full_personal_data: bool = False,
     path: str | PathLike[str] | None = None,
+    progress: Progress = None,
 ) -> bytes | None:
-    """Every ledger of an organisation's subtree for a term, in one workbook.
+    """One ledger, or every ledger (the review pack), of an organisation's subtree for a term.
 
     Returns the .xlsx bytes, or writes to `path` and returns None. Rows are those the
     user may read; phones go out in full only where the user manages the contact's
@@ -429,40 +588,20 @@ def build_review_pack(
     """
     if not get_scope(user).reads(organisation):
         raise PermissionDenied(gettext("You may not export this organisation's ledgers."))
-    subtree = organisation.path
+    querysets = LedgerQuerysets(user=user, term=term, organisation=organisation)
     personal = PersonalData(user=user, full=full_personal_data)
     workbook = Workbook(write_only=True)
-
-    write_roster_ledger(
-        workbook,
-        member_list(user=user)
-        .filter(organisation__path__startswith=subtree)
-        .order_by("organisation__path", "name", "id"),
-        term,
-    )
-    write_visit_ledger(
-        workbook,
-        visit_list(user=user)
-        .filter(pairing__term=term, pairing__member__organisation__path__startswith=subtree)
-        .order_by("happened_on", "id"),
-        personal=personal,
-    )
-    write_request_ledger(
-        workbook,
-        request_list(user=user)
-        .filter(organisation__path__startswith=subtree, created_at__date__range=(term.starts_on, term.ends_on))
-        .order_by("created_at", "id"),
-        personal=personal,
-    )
-    write_pledge_ledger(
-        workbook,
-        pledge_list(user=user)
-        .filter(
-            member__organisation__path__startswith=subtree,
-            year__in={term.starts_on.year, term.ends_on.year},
-        )
-        .order_by("year", "member__organisation__path", "member__name", "id"),
-    )
+    for each in PACK_ORDER if kind is LedgerKind.PACK else (kind,):
+        if each is LedgerKind.ROSTER:
+            write_roster_ledger(workbook, querysets.roster(), term, progress=progress)
+        elif each is LedgerKind.VISITS:
+            write_visit_ledger(workbook, querysets.visits(), personal=personal, progress=progress)
+        elif each is LedgerKind.REQUESTS:
+            write_request_ledger(workbook, querysets.requests(), personal=personal, progress=progress)
+        elif each is LedgerKind.PLEDGES:
+            write_pledge_ledger(workbook, querysets.pledges(), progress=progress)
+        else:
+            write_evaluation_ledger(workbook, querysets.evaluation(), progress=progress)
 
     if path is not None:
         workbook.save(path)
@@ -474,12 +613,30 @@ def build_review_pack(
     return buffer.getvalue()
 
 
+def build_review_pack(
+    *,
+    user: User,
+    term: Term,
+    organisation: Organisation,
+    full_personal_data: bool = False,
+    path: str | PathLike[str] | None = None,
+) -> bytes | None:
+    """Every ledger of an organisation's subtree for a term, in one workbook."""
+    return build_ledgers(
+        user=user, term=term, organisation=organisation, full_personal_data=full_personal_data, path=path
+    )
+
+
 __all__ = [
     "Column",
     "Kind",
+    "LedgerKind",
     "LedgerSheet",
     "PersonalData",
+    "build_ledgers",
     "build_review_pack",
+    "ledger_row_count",
+    "write_evaluation_ledger",
     "write_ledger",
     "write_pledge_ledger",
     "write_request_ledger",

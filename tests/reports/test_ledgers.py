@@ -13,11 +13,16 @@ from openpyxl import Workbook, load_workbook
 from members.models import Member, SensitiveAccess
 from pairings import services as pairing_services
 from pairings.models import QuotaStatus
+from reports.models import Evaluation, SurveyResponse
+from reports import services as report_services
 from reports.ledgers import (
     Column,
     Kind,
+    LedgerKind,
     PersonalData,
+    build_ledgers,
     build_review_pack,
+    ledger_row_count,
     write_ledger,
     write_roster_ledger,
     write_visit_ledger,
@@ -218,7 +223,7 @@ def test_the_review_pack_holds_every_ledger_and_no_formula(world, term):
         content = build_review_pack(user=world.secretary_a.user, term=term, organisation=world.branch_a)
 
     workbook = read(content)
-    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges"]
+    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation"]
     visits = rows(workbook["Visit logs"])
     discussed = workbook["Visit logs"].cell(row=2, column=visits[0].index("What was discussed") + 1)
     assert (discussed.value, discussed.data_type) == ('=HYPERLINK("http://x","y")', "s")
@@ -273,7 +278,69 @@ def test_a_secretary_cannot_export_another_branch(world, term):
 def test_the_review_pack_can_be_written_to_a_file(world, term, tmp_path):
     target = tmp_path / "pack.xlsx"
     assert build_review_pack(user=world.administrator, term=term, organisation=world.committee, path=target) is None
-    assert load_workbook(target).sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges"]
+    assert load_workbook(target).sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation"]
+
+
+def test_the_evaluation_sheet_has_rates_as_percentages_grades_and_the_adjustment_reason(world, term):
+    log(world)
+    answer = {"term": term, "member": world.member_a1, "submitted_on": date(2026, 12, 1)}
+    SurveyResponse.objects.create(rating="satisfied", **answer)
+    SurveyResponse.objects.create(rating="dissatisfied", **answer)
+    with time_machine.travel(TODAY):
+        report_services.evaluate(term=term, organisation=world.branch_a)
+        evaluation = Evaluation.objects.get(member=world.member_a1)
+        report_services.grade_adjust(
+            evaluation=evaluation, to_grade="competent", reason="=群众来信表扬", by=world.secretary_a.user
+        )
+        content = build_ledgers(
+            user=world.secretary_a.user, term=term, organisation=world.branch_a, kind=LedgerKind.EVALUATION
+        )
+
+    workbook = read(content)
+    assert workbook.sheetnames == ["Evaluation"]
+    sheet = workbook["Evaluation"]
+    header, *body = rows(sheet)
+    values = dict(zip(header, next(row for row in body if row[0] == "甲党员一"), strict=True))
+    assert values["Public satisfaction"] == 0.5
+    assert values["Accountability"] == "Yes"
+    assert values["Grade"] == "Competent"
+    assert values["Adjustment and reason"] == "Competent: =群众来信表扬"
+    row = next(index for index, row in enumerate(body, start=2) if row[0] == "甲党员一")
+    assert sheet.cell(row=row, column=header.index("Public satisfaction") + 1).number_format == "0.0%"
+    assert sheet.print_title_rows == "$1:$1" and sheet.freeze_panes == "A2"
+
+
+def test_the_evaluation_sheet_is_scoped_to_what_the_user_reads(world, term):
+    report_services.evaluate(term=term, organisation=world.committee)
+
+    content = build_ledgers(
+        user=world.secretary_b.user, term=term, organisation=world.branch_b, kind=LedgerKind.EVALUATION
+    )
+
+    assert [row[0] for row in rows(read(content)["Evaluation"])[1:]] == ["乙书记"]
+
+
+def test_the_row_count_decides_between_a_download_and_a_job(world, term):
+    log(world)
+    log(world)
+
+    visits = ledger_row_count(
+        user=world.secretary_a.user, term=term, organisation=world.branch_a, kind=LedgerKind.VISITS
+    )
+    pack = ledger_row_count(user=world.secretary_a.user, term=term, organisation=world.branch_a, kind=LedgerKind.PACK)
+
+    assert visits == 2
+    assert pack == 2 + 3  # and the branch's three members on the roster
+
+
+def test_progress_is_reported_in_steps_and_adds_up_to_the_rows(world):
+    steps = []
+    workbook = Workbook(write_only=True)
+
+    write_ledger(workbook, "Ledger", COLUMNS, [["a", None, None, None]] * 2500, progress=steps.append)
+
+    assert steps == [1000, 1000, 500]
+    assert saved(workbook)["Ledger"].max_row == 2501
 
 
 def test_personal_data_without_a_user_masks_everything(world):
