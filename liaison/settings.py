@@ -164,6 +164,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "visits.tasks.requests_supervise_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "exports-clean-up-nightly": {
+        "task": "reports.tasks.exports_clean_up_task",
+        "schedule": crontab(hour=3, minute=0),
+    },
     "visit-reminders-daily": {
         "task": "visits.tasks.reminders_send_task",
         "schedule": crontab(hour=8, minute=0),
@@ -193,6 +197,13 @@ VISIT_PHOTO_MAX_BYTES = env.int("VISIT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024
 # they are sent, if later); the public pages allow this many requests per address.
 SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
 SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="30/m")
+
+# Ledger exports up to this many rows download at once; larger ones go to a Celery job
+# whose file is kept in EXPORT_ROOT (shared by web and worker, never served publicly)
+# for EXPORT_KEEP_DAYS.
+EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=5000)
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
+EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
 VISIT_PHOTOS_PER_LOG = 6
 
 # Security: strict by default outside DEBUG, so `check --deploy` is clean.

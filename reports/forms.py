@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from . import services
+from .ledgers import LEDGER_LABELS
 from .models import EvaluationPolicy, Grade, ItemKind, SatisfactionRating
 
 
@@ -64,3 +65,21 @@ class SurveyAnswerForm(forms.Form):
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+
+
+class ExportForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None)
+    kind = forms.ChoiceField(label=_("Ledger"), choices=[(kind.value, label) for kind, label in LEDGER_LABELS.items()])
+    full_personal_data = forms.BooleanField(
+        label=_("Full phone numbers"),
+        required=False,
+        help_text=_(
+            "Only for contacts of organisations you manage; masked otherwise. Every contact exported in full is logged."
+        ),
+    )
+
+    def __init__(self, *args, organisations, may_ask_full: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        if not may_ask_full:
+            del self.fields["full_personal_data"]

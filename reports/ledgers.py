@@ -565,6 +565,7 @@ class LedgerQuerysets:
 
 def ledger_row_count(*, user: User, term: Term, organisation: Organisation, kind: LedgerKind) -> int:
     """How many rows an export will write: one COUNT per sheet, to choose direct download or a job."""
+    kind = LedgerKind(kind)
     querysets = LedgerQuerysets(user=user, term=term, organisation=organisation)
     kinds = PACK_ORDER if kind is LedgerKind.PACK else (kind,)
     return sum(querysets.of(each).order_by().count() for each in kinds)
@@ -588,6 +589,7 @@ def build_ledgers(
     """
     if not get_scope(user).reads(organisation):
         raise PermissionDenied(gettext("You may not export this organisation's ledgers."))
+    kind = LedgerKind(kind)
     querysets = LedgerQuerysets(user=user, term=term, organisation=organisation)
     personal = PersonalData(user=user, full=full_personal_data)
     workbook = Workbook(write_only=True)

@@ -1,6 +1,9 @@
 """Evaluation for the democratic review (民主评议), and the public satisfaction survey."""
 
+import os
+
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -291,3 +294,61 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return self.get_rating_display()
+
+
+# Exports -------------------------------------------------------------------------------------
+
+
+class ExportStorage(FileSystemStorage):
+    """Exports hold personal data: kept in EXPORT_ROOT, outside MEDIA_ROOT, never served as public files."""
+
+    @property
+    def base_location(self) -> str:
+        return str(settings.EXPORT_ROOT)
+
+    @property
+    def location(self) -> str:
+        return os.path.abspath(self.base_location)
+
+
+def export_storage() -> ExportStorage:
+    return ExportStorage()
+
+
+class ExportJob(models.Model):
+    """A large ledger export written by a Celery worker, downloaded by the user who asked for it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="export_jobs"
+    )
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("ledger"), max_length=20)
+    full_personal_data = models.BooleanField(_("full personal data"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    file = models.FileField(_("file"), storage=export_storage, upload_to="%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} · {self.organisation} · {self.term}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.rows_written * 100 // self.rows_total) if self.rows_total else 0

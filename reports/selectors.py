@@ -9,7 +9,15 @@ from django.utils import timezone
 
 from members.scoping import get_scope
 
-from .models import SATISFIED_RATINGS, Evaluation, EvaluationRun, GradeAdjustment, SurveyLink, SurveyResponse
+from .models import (
+    SATISFIED_RATINGS,
+    Evaluation,
+    EvaluationRun,
+    ExportJob,
+    GradeAdjustment,
+    SurveyLink,
+    SurveyResponse,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -80,3 +88,10 @@ def response_comments(*, term: Term, member_id: int) -> list[tuple[str, str]]:
     """The comments left for a member, as (rating label, comment), in an order that says nothing of arrival."""
     responses = SurveyResponse.objects.filter(term=term, member_id=member_id).exclude(comment="")
     return [(response.get_rating_display(), response.comment) for response in responses.order_by("rating", "comment")]
+
+
+def export_job_list(*, user: User | AnonymousUser) -> QuerySet[ExportJob]:
+    """A user's own exports only: the files hold what that user was entitled to see."""
+    if not user.is_authenticated:
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(user=user).select_related("term", "organisation")

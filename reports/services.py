@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+import tempfile
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,11 +22,13 @@ from pairings.services import quota_compute
 
 from . import scoring
 from .evaluation import collect_facts
+from .ledgers import LEDGER_LABELS, LedgerKind, build_ledgers, ledger_row_count
 from .models import (
     Evaluation,
     EvaluationItem,
     EvaluationPolicy,
     EvaluationRun,
+    ExportJob,
     Grade,
     GradeAdjustment,
     ItemKind,
@@ -286,3 +290,78 @@ def survey_answer(*, token: str, rating: str, comment: str = "") -> SurveyRespon
     response.full_clean()
     response.save()
     return response
+
+
+# Ledger exports ------------------------------------------------------------------------------
+
+
+def export_is_small(*, user: User, term: Term, organisation: Organisation, kind: LedgerKind) -> bool:
+    rows = ledger_row_count(user=user, term=term, organisation=organisation, kind=kind)
+    return rows <= settings.EXPORT_INLINE_MAX_ROWS
+
+
+def export_filename(*, term: Term, organisation: Organisation, kind: LedgerKind) -> str:
+    return f"{organisation.name}-{term.name}-{LEDGER_LABELS[kind]}.xlsx"
+
+
+@transaction.atomic
+def export_job_create(
+    *, user: User, term: Term, organisation: Organisation, kind: LedgerKind, full_personal_data: bool
+) -> ExportJob:
+    if not get_scope(user).reads(organisation):
+        raise PermissionDenied(_("You may not export this organisation's ledgers."))
+    job = ExportJob.objects.create(
+        user=user,
+        term=term,
+        organisation=organisation,
+        kind=kind,
+        full_personal_data=full_personal_data,
+        rows_total=ledger_row_count(user=user, term=term, organisation=organisation, kind=kind),
+    )
+    from .tasks import export_job_task
+
+    transaction.on_commit(lambda: export_job_task.delay(job.pk))
+    return job
+
+
+def export_job_run(*, job: ExportJob) -> ExportJob:
+    """Stream the ledgers to a temporary file, then keep it as the job's file."""
+
+    def advance(rows: int) -> None:
+        job.rows_written += rows
+        ExportJob.objects.filter(pk=job.pk).update(rows_written=job.rows_written)
+
+    try:
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+            build_ledgers(
+                user=job.user,
+                term=job.term,
+                organisation=job.organisation,
+                kind=LedgerKind(job.kind),
+                full_personal_data=job.full_personal_data,
+                path=handle.name,
+                progress=advance,
+            )
+            handle.seek(0)
+            # A random name: the file is reached only through the owner's download view.
+            job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
+    except Exception:
+        job.status = ExportJob.Status.FAILED
+        job.finished_at = timezone.now()
+        job.save(update_fields=["status", "finished_at"])
+        raise
+    job.status = ExportJob.Status.DONE
+    job.finished_at = timezone.now()
+    job.save(update_fields=["file", "status", "finished_at", "rows_written"])
+    return job
+
+
+def exports_clean_up(*, now: datetime | None = None) -> int:
+    """Delete export files and jobs older than EXPORT_KEEP_DAYS."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_KEEP_DAYS)
+    old = list(ExportJob.objects.filter(created_at__lt=cutoff))
+    for job in old:
+        if job.file:
+            job.file.delete(save=False)
+    ExportJob.objects.filter(pk__in=[job.pk for job in old]).delete()
+    return len(old)

@@ -13,5 +13,8 @@ urlpatterns = [
     path("terms/close/", views.term_close, name="term_close"),
     path("survey/", views.survey, name="survey"),
     path("survey/print/", views.survey_print, name="survey_print"),
+    path("export/", views.export, name="export"),
+    path("export/<int:job_id>/", views.export_job, name="export_job"),
+    path("export/<int:job_id>/download/", views.export_download, name="export_download"),
     *dashboard_urls.urlpatterns,
 ]

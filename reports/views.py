@@ -4,7 +4,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,10 +22,12 @@ from pairings.models import Term
 
 from . import selectors, services
 from .filters import EvaluationFilter
-from .forms import EvaluationPolicyForm, GradeAdjustForm, SurveyAnswerForm
-from .models import RATE_FIELDS, EvaluationRun, ItemKind
+from .forms import EvaluationPolicyForm, ExportForm, GradeAdjustForm, SurveyAnswerForm
+from .ledgers import LedgerKind, build_ledgers
+from .models import RATE_FIELDS, EvaluationRun, ExportJob, ItemKind
 
 EVALUATIONS_PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def term_from(request: HttpRequest) -> Term:
@@ -277,3 +280,72 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
             )
         return render(request, "reports/survey_closed.html", {"reason": "thanks"})
     return render(request, "reports/survey_answer.html", {"form": form, "member": link.member, "term": link.term})
+
+
+# Ledger exports ------------------------------------------------------------------------------
+
+
+@login_required
+def export(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Choose a ledger; small ones download at once, large ones become a job with a progress bar."""
+    scope = get_scope(request.user)
+    if not scope.has_staff_role:
+        raise PermissionDenied(_("Only secretaries, administrators and inspectors export ledgers."))
+    term = term_from(request)
+    form = ExportForm(
+        request.POST or None,
+        organisations=member_selectors.organisation_list(user=request.user).order_by("path"),
+        may_ask_full=scope.can_manage_any,
+    )
+    if request.method == "POST" and form.is_valid():
+        organisation = form.cleaned_data["organisation"]
+        kind = LedgerKind(form.cleaned_data["kind"])
+        full = form.cleaned_data.get("full_personal_data", False)
+        if services.export_is_small(user=request.user, term=term, organisation=organisation, kind=kind):
+            content = build_ledgers(
+                user=request.user, term=term, organisation=organisation, kind=kind, full_personal_data=full
+            )
+            filename = services.export_filename(term=term, organisation=organisation, kind=kind)
+            return _xlsx_response(content, filename)
+        job = services.export_job_create(
+            user=request.user, term=term, organisation=organisation, kind=kind, full_personal_data=full
+        )
+        return redirect("reports:export_job", job_id=job.pk)
+    return render(
+        request,
+        "reports/export.html",
+        {
+            "form": form,
+            "term": term,
+            "terms": pairing_selectors.term_list(user=request.user),
+            "jobs": selectors.export_job_list(user=request.user)[:10],
+            "inline_max": settings.EXPORT_INLINE_MAX_ROWS,
+        },
+    )
+
+
+def _xlsx_response(content: bytes | FileResponse, filename: str) -> HttpResponse:
+    response = content if isinstance(content, FileResponse) else HttpResponse(content, content_type=XLSX)
+    response["Content-Type"] = XLSX
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+def _job_or_404(request: AuthenticatedHttpRequest, job_id: int):
+    return get_object_or_404(selectors.export_job_list(user=request.user), pk=job_id)
+
+
+@login_required
+def export_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    template = "reports/_export_job.html" if request.headers.get("HX-Request") else "reports/export_job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def export_download(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404(_("This export is not ready."))
+    filename = services.export_filename(term=job.term, organisation=job.organisation, kind=LedgerKind(job.kind))
+    return _xlsx_response(FileResponse(job.file.open("rb")), filename)
