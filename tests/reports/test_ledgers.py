@@ -13,7 +13,6 @@ from openpyxl import Workbook, load_workbook
 from members.models import Member, SensitiveAccess
 from pairings import services as pairing_services
 from pairings.models import QuotaStatus
-from reports.models import Evaluation, SurveyResponse
 from reports import services as report_services
 from reports.ledgers import (
     Column,
@@ -27,6 +26,7 @@ from reports.ledgers import (
     write_roster_ledger,
     write_visit_ledger,
 )
+from reports.models import Evaluation, SurveyResponse
 from tests.conftest import open_term
 from visits import services
 from visits.models import Visit
