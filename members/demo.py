@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -185,6 +185,7 @@ def build_demo() -> dict[str, str]:
     # Inserting siblings in code order moves tree paths: read the branch afresh.
     demo_member = Member.objects.select_related("organisation", "user").get(pk=members_by_branch["XG-XS-01"][1].pk)
     _field_work(demo_member.organisation, demo_member)
+    _term_activity(term, committee, builder)
     return accounts
 
 
@@ -215,6 +216,99 @@ def _field_work(branch: Organisation, member) -> None:
     pledges.post_claim(post=post, member=member, by=user)
     branch.public_board_enabled = True
     branch.save(update_fields=["public_board_enabled"])
+
+
+DISCUSSED = ["谈心谈话，了解思想动态", "了解学习和生活情况", "宣讲资助政策", "帮助解决宿舍维修问题", "讨论就业意向"]
+
+
+def _term_activity(term, committee: Organisation, builder: DemoBuilder) -> None:
+    """Weeks of visits, some help and requests, survey answers and a first evaluation, so the
+    dashboards and ledgers have figures. Written in bulk: the demo must build in seconds."""
+    from django.utils import timezone
+
+    from pairings.models import Pairing
+    from reports.models import SatisfactionRating, SurveyResponse
+    from reports.services import evaluate
+    from visits.models import (
+        HelpKind,
+        Request,
+        RequestSource,
+        RequestState,
+        RequestTransition,
+        Visit,
+        VisitHelp,
+        VisitMode,
+    )
+
+    today = timezone.localdate()
+    until = min(today, term.ends_on)
+    days = max((until - term.starts_on).days, 1)
+    rng = builder.random
+    pairings = list(Pairing.objects.filter(term=term).select_related("member__user", "member__organisation"))
+    author = get_user_model().objects.order_by("id").first()
+    visits = []
+    for pairing in pairings:
+        # Most members keep up; some fall behind, so the board and the evaluation differ.
+        keen = pairing.member_id % 5 != 0
+        for _ in range(rng.randint(2, 4) if keen else rng.randint(0, 1)):
+            visits.append(
+                Visit(
+                    pairing=pairing,
+                    happened_on=term.starts_on + timedelta(days=rng.randrange(days)),
+                    mode=rng.choice([VisitMode.TALK, VisitMode.HOME_VISIT, VisitMode.PHONE, VisitMode.ONLINE]),
+                    discussed=rng.choice(DISCUSSED),
+                    created_by=pairing.member.user or author,
+                )
+            )
+    Visit.objects.bulk_create(visits, batch_size=1000)
+    VisitHelp.objects.bulk_create(
+        (
+            VisitHelp(visit=visit, kind=HelpKind.MONEY, amount=rng.choice([200, 300, 500, 800]))
+            if index % 2
+            else VisitHelp(
+                visit=visit, kind=HelpKind.GOODS, description="冬衣、学习用品", amount=rng.choice([100, 150])
+            )
+        )
+        for index, visit in enumerate(visits[::12])
+    )
+    states = [RequestState.RECEIVED, RequestState.ASSIGNED, RequestState.RESOLVED, RequestState.CLOSED]
+    requests = []
+    for index, pairing in enumerate(pairings[::9]):
+        state = states[index % len(states)]
+        assigned = state != RequestState.RECEIVED
+        requests.append(
+            Request(
+                organisation=pairing.member.organisation,
+                contact=pairing.contact,
+                source=RequestSource.VISIT,
+                summary=rng.choice(["宿舍热水供应不稳定", "希望增加勤工助学岗位", "食堂价格偏高", "申请困难补助"]),
+                state=state,
+                responsible=pairing.member if assigned else None,
+                deadline=term.starts_on + timedelta(days=rng.randrange(days) + 7) if assigned else None,
+                created_by=author,
+            )
+        )
+    Request.objects.bulk_create(requests)
+    answered_at = timezone.make_aware(datetime.combine(term.starts_on + timedelta(days=10), time(12)))
+    steps = RequestTransition.objects.bulk_create(
+        RequestTransition(request=request, from_state=RequestState.ASSIGNED, to_state=RequestState.RESOLVED, by=author)
+        for request in requests
+        if request.state in (RequestState.RESOLVED, RequestState.CLOSED)
+    )
+    RequestTransition.objects.filter(pk__in=[step.pk for step in steps]).update(at=answered_at)
+    ratings = [SatisfactionRating.SATISFIED] * 7 + [SatisfactionRating.BASICALLY_SATISFIED] * 2
+    ratings.append(SatisfactionRating.DISSATISFIED)
+    SurveyResponse.objects.bulk_create(
+        SurveyResponse(
+            term=term,
+            member_id=pairing.member_id,
+            rating=rng.choice(ratings if pairing.member_id % 7 else ratings[6:]),
+            submitted_on=until,
+        )
+        for pairing in pairings
+        if rng.random() < 0.6
+    )
+    evaluate(term=term, organisation=committee)
 
 
 CONTACT_MIX = {
