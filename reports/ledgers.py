@@ -486,7 +486,7 @@ def evaluation_rows(evaluations: QuerySet[Evaluation]) -> Iterator[list[Any]]:
 
 
 def write_evaluation_ledger(workbook: Workbook, evaluations: QuerySet[Evaluation], *, progress: Progress = None) -> int:
-    return write_ledger(workbook, _("Evaluation"), EVALUATION_COLUMNS, evaluation_rows(evaluations), progress)
+    return write_ledger(workbook, _("Evaluation sheet"), EVALUATION_COLUMNS, evaluation_rows(evaluations), progress)
 
 
 # Exports: one ledger, or the whole review pack ----------------------------------------------
@@ -507,7 +507,7 @@ LEDGER_LABELS = {
     LedgerKind.VISITS: _("Visit logs"),
     LedgerKind.REQUESTS: _("Requests"),
     LedgerKind.PLEDGES: _("Pledges"),
-    LedgerKind.EVALUATION: _("Evaluation"),
+    LedgerKind.EVALUATION: _("Evaluation sheet"),
 }
 PACK_ORDER = (LedgerKind.ROSTER, LedgerKind.VISITS, LedgerKind.REQUESTS, LedgerKind.PLEDGES, LedgerKind.EVALUATION)
 

@@ -69,7 +69,7 @@ def test_a_small_export_downloads_at_once(client, world, term, export_root):
     assert response["Content-Type"] == XLSX
     assert "attachment" in response["Content-Disposition"] and ".xlsx" in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation"]
+    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation sheet"]
     assert workbook["Visit logs"].max_row == 4
     assert not ExportJob.objects.exists()
 
@@ -190,4 +190,4 @@ def test_a_large_export_runs_on_a_celery_worker(client, export_root, world_commi
         return job.status == ExportJob.Status.DONE
 
     wait_for(done, timeout=90)
-    assert load_workbook(job.file.path).sheetnames[-1] == "Evaluation"
+    assert load_workbook(job.file.path).sheetnames[-1] == "Evaluation sheet"

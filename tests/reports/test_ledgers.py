@@ -223,7 +223,7 @@ def test_the_review_pack_holds_every_ledger_and_no_formula(world, term):
         content = build_review_pack(user=world.secretary_a.user, term=term, organisation=world.branch_a)
 
     workbook = read(content)
-    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation"]
+    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation sheet"]
     visits = rows(workbook["Visit logs"])
     discussed = workbook["Visit logs"].cell(row=2, column=visits[0].index("What was discussed") + 1)
     assert (discussed.value, discussed.data_type) == ('=HYPERLINK("http://x","y")', "s")
@@ -278,7 +278,7 @@ def test_a_secretary_cannot_export_another_branch(world, term):
 def test_the_review_pack_can_be_written_to_a_file(world, term, tmp_path):
     target = tmp_path / "pack.xlsx"
     assert build_review_pack(user=world.administrator, term=term, organisation=world.committee, path=target) is None
-    assert load_workbook(target).sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation"]
+    assert load_workbook(target).sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation sheet"]
 
 
 def test_the_evaluation_sheet_has_rates_as_percentages_grades_and_the_adjustment_reason(world, term):
@@ -297,8 +297,8 @@ def test_the_evaluation_sheet_has_rates_as_percentages_grades_and_the_adjustment
         )
 
     workbook = read(content)
-    assert workbook.sheetnames == ["Evaluation"]
-    sheet = workbook["Evaluation"]
+    assert workbook.sheetnames == ["Evaluation sheet"]
+    sheet = workbook["Evaluation sheet"]
     header, *body = rows(sheet)
     values = dict(zip(header, next(row for row in body if row[0] == "甲党员一"), strict=True))
     assert values["Public satisfaction"] == 0.5
@@ -317,7 +317,7 @@ def test_the_evaluation_sheet_is_scoped_to_what_the_user_reads(world, term):
         user=world.secretary_b.user, term=term, organisation=world.branch_b, kind=LedgerKind.EVALUATION
     )
 
-    assert [row[0] for row in rows(read(content)["Evaluation"])[1:]] == ["乙书记"]
+    assert [row[0] for row in rows(read(content)["Evaluation sheet"])[1:]] == ["乙书记"]
 
 
 def test_the_row_count_decides_between_a_download_and_a_job(world, term):
