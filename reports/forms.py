@@ -46,7 +46,7 @@ class EvaluationPolicyForm(forms.ModelForm):
 class GradeAdjustForm(forms.Form):
     to_grade = forms.ChoiceField(label=_("Grade"), choices=Grade.choices)
     reason = forms.CharField(
-        label=_("Reason"),
+        label=_("Reason for the adjustment"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recorded with your name and kept in the evaluation's history."),
