@@ -166,3 +166,17 @@ def test_the_list_reads_a_fixed_number_of_queries(client, world, term, django_as
         page = client.get(reverse("reports:evaluation_list"))
 
     assert page.content.decode().count('href="/reports/evaluation/') >= 50
+
+
+def test_the_admin_lists_results_and_adjustments_in_scope_read_only(client, world, evaluated):
+    evaluation = Evaluation.objects.get(member=world.member_a1)
+    services.grade_adjust(evaluation=evaluation, to_grade="excellent", reason="表现突出", by=world.secretary_a.user)
+
+    client.force_login(world.inspector)
+    assert "表现突出" in client.get("/admin/reports/gradeadjustment/").content.decode()
+    assert client.get(f"/admin/reports/evaluation/{evaluation.pk}/change/").status_code == 200
+    assert client.post(f"/admin/reports/evaluation/{evaluation.pk}/delete/").status_code == 403
+
+    client.force_login(world.secretary_b.user)
+    assert "表现突出" not in client.get("/admin/reports/gradeadjustment/").content.decode()
+    assert client.get(f"/admin/reports/evaluation/{evaluation.pk}/change/").status_code == 404
