@@ -278,7 +278,13 @@ def test_a_secretary_cannot_export_another_branch(world, term):
 def test_the_review_pack_can_be_written_to_a_file(world, term, tmp_path):
     target = tmp_path / "pack.xlsx"
     assert build_review_pack(user=world.administrator, term=term, organisation=world.committee, path=target) is None
-    assert load_workbook(target).sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation sheet"]
+    assert load_workbook(target).sheetnames == [
+        "Roster and quotas",
+        "Visit logs",
+        "Requests",
+        "Pledges",
+        "Evaluation sheet",
+    ]
 
 
 def test_the_evaluation_sheet_has_rates_as_percentages_grades_and_the_adjustment_reason(world, term):
