@@ -35,6 +35,7 @@ from visits.services import HelpGiven, VisitData
 pytestmark = pytest.mark.django_db
 
 TODAY = date(2026, 10, 15)
+PACK_SHEETS = ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation sheet"]
 INJECTIONS = ['=HYPERLINK("http://x","y")', "+1", "-2", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 
 
@@ -223,7 +224,7 @@ def test_the_review_pack_holds_every_ledger_and_no_formula(world, term):
         content = build_review_pack(user=world.secretary_a.user, term=term, organisation=world.branch_a)
 
     workbook = read(content)
-    assert workbook.sheetnames == ["Roster and quotas", "Visit logs", "Requests", "Pledges", "Evaluation sheet"]
+    assert workbook.sheetnames == PACK_SHEETS
     visits = rows(workbook["Visit logs"])
     discussed = workbook["Visit logs"].cell(row=2, column=visits[0].index("What was discussed") + 1)
     assert (discussed.value, discussed.data_type) == ('=HYPERLINK("http://x","y")', "s")
