@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
 from pairings.selectors import current_term, member_targets
+from reports.selectors import evaluation_list
 from visits.selectors import visit_list
 
 from . import selectors, services
@@ -34,6 +35,10 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     if scope.has_staff_role:
         context["member_count"] = selectors.member_list(user=request.user).count()
     context.update(_term_targets(request))
+    if scope.member is not None:
+        context["evaluation"] = (
+            evaluation_list(user=request.user).filter(member=scope.member).order_by("-term__starts_on").first()
+        )
     return render(request, "members/home.html", context)
 
 
