@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +40,8 @@ def _require_manager(request: AuthenticatedHttpRequest) -> None:
         raise PermissionDenied(_("Only committee administrators and branch secretaries can do this."))
 
 
-def _term_from(request: AuthenticatedHttpRequest) -> Term:
+def term_from(request: HttpRequest) -> Term:
+    """The term asked for (?term= or a posted term), else the current one, among those the user may see."""
     terms = selectors.term_list(user=request.user)
     term_id = request.GET.get("term") or request.POST.get("term")
     term = terms.filter(pk=term_id).first() if term_id and term_id.isdigit() else terms.filter(is_current=True).first()
@@ -52,7 +53,7 @@ def _term_from(request: AuthenticatedHttpRequest) -> Term:
 @login_required
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_staff_role(request)
-    term = _term_from(request)
+    term = term_from(request)
     members = selectors.board_members(user=request.user, term=term)
     board_filter = BoardFilter(
         request.GET or None,
@@ -95,7 +96,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
-    term = _term_from(request)
+    term = term_from(request)
     for organisation in member_selectors.organisation_manageable_list(user=request.user).filter(
         path__in=get_scope(request.user).manage_paths
     ):
@@ -110,7 +111,7 @@ def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def matching_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
-    term = _term_from(request)
+    term = term_from(request)
     organisation = get_object_or_404(
         member_selectors.organisation_manageable_list(user=request.user), pk=request.POST.get("organisation")
     )
@@ -160,7 +161,7 @@ def _managed_member_or_404(request: AuthenticatedHttpRequest, member_id: int):
 def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
     _require_manager(request)
     member = _managed_member_or_404(request, member_id)
-    term = _term_from(request)
+    term = term_from(request)
     if request.method == "POST":
         contact = member_selectors.contact_list(user=request.user).filter(pk=request.POST.get("contact")).first()
         if contact is None or not get_scope(request.user).manages(contact.organisation):
@@ -226,7 +227,7 @@ def pairing_end(request: AuthenticatedHttpRequest, pairing_id: int) -> HttpRespo
 def quota_override(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
     _require_manager(request)
     member = _managed_member_or_404(request, member_id)
-    term = _term_from(request)
+    term = term_from(request)
     form = QuotaOverrideForm(request.POST)
     if form.is_valid():
         services.quota_override_set(term=term, member=member, by=request.user, **form.cleaned_data)

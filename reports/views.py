@@ -19,6 +19,7 @@ from members.scoping import get_scope
 from pairings import selectors as pairing_selectors
 from pairings import services as pairing_services
 from pairings.models import Term
+from pairings.views import term_from
 
 from . import selectors, services
 from .filters import EvaluationFilter
@@ -28,16 +29,6 @@ from .models import RATE_FIELDS, EvaluationRun, ExportJob, ItemKind
 
 EVALUATIONS_PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def term_from(request: HttpRequest) -> Term:
-    """The term asked for (?term=), else the current one, among the terms the user may see."""
-    terms = pairing_selectors.term_list(user=request.user)
-    term_id = request.GET.get("term") or request.POST.get("term")
-    term = terms.filter(pk=term_id).first() if term_id and term_id.isdigit() else terms.filter(is_current=True).first()
-    if term is None:
-        raise Http404(_("There is no current term. A committee administrator opens one."))
-    return term
 
 
 def _managed_organisations(request: AuthenticatedHttpRequest):

@@ -29,11 +29,6 @@ def at(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, datetime.min.time().replace(hour=10)))
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.cookies["django_language"] = "en"
-
-
 def dashboard_url(organisation=None, term=None) -> str:
     query = []
     if organisation is not None:

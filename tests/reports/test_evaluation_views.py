@@ -15,11 +15,6 @@ from tests.factories import MemberFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.cookies["django_language"] = "en"
-
-
 @pytest.fixture
 def term(world):
     with time_machine.travel(date(2026, 9, 1)):

@@ -23,11 +23,6 @@ pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.cookies["django_language"] = "en"
-
-
 @pytest.fixture
 def export_root(tmp_path, settings, monkeypatch):
     settings.EXPORT_ROOT = tmp_path

@@ -17,11 +17,6 @@ pytestmark = pytest.mark.django_db
 TODAY = date(2026, 12, 1)
 
 
-@pytest.fixture(autouse=True)
-def _english(client):
-    client.cookies["django_language"] = "en"
-
-
 @pytest.fixture
 def term(world):
     with time_machine.travel(date(2026, 9, 1)):
