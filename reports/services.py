@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Organisation
 from members.scoping import get_scope
-from pairings.models import Pairing, PairingStatus, Term
+from pairings.models import Pairing, Term
 from pairings.services import quota_compute
 
 from . import scoring
@@ -212,21 +212,21 @@ def survey_link_expiry(term: Term, today: date) -> date:
 
 @transaction.atomic
 def survey_links_create(*, term: Term, organisation: Organisation, by: User, today: date | None = None) -> int:
-    """One link per active pairing of the subtree this term; a pairing that has one keeps it.
+    """One link per member–contact pair of the subtree this term; a pair that has one keeps it.
 
-    An expired link that was never answered gets a fresh token and date. Returns the
-    number of links made or renewed.
+    Ended pairings count too: the survey asks about the term's service, and usually goes
+    out once the term is over (closing a term freezes its logs, not its survey). An
+    expired link that was never answered gets a fresh token and date. Returns the number
+    of links made or renewed.
     """
     if not get_scope(by).manages(organisation):
         raise PermissionDenied(_("You can only survey your own organisation's contacts."))
-    if term.closed_at is not None:
-        raise ValidationError(_("This term is closed; its survey can no longer be sent."))
     today = today or timezone.localdate()
     expires_at = timezone.make_aware(datetime.combine(survey_link_expiry(term, today), time.max))
     pairs = set(
-        Pairing.objects.filter(
-            term=term, status=PairingStatus.ACTIVE, member__organisation__path__startswith=organisation.path
-        ).values_list("member_id", "contact_id")
+        Pairing.objects.filter(term=term, member__organisation__path__startswith=organisation.path).values_list(
+            "member_id", "contact_id"
+        )
     )
     existing = {
         (link.member_id, link.contact_id): link

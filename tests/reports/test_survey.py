@@ -167,14 +167,20 @@ def test_links_and_cards_are_for_the_branch_secretary_only(client, world, links)
     assert response.status_code == 404
 
 
-def test_a_closed_term_sends_no_more_links(client, world, term):
+def test_the_survey_goes_out_after_the_term_closes_even_to_pairings_carried_over(client, world, term):
     pairing_services.term_close(term=term)
-    client.force_login(world.secretary_a.user)
+    with time_machine.travel(date(2027, 2, 20)):
+        pairing_services.term_open(
+            previous=term, name="2027春", kind="semester", starts_on=date(2027, 2, 20), ends_on=date(2027, 7, 10)
+        )
+    with time_machine.travel(date(2027, 2, 21)):
+        client.force_login(world.secretary_a.user)
+        client.post(reverse("reports:survey"), {"term": term.pk, "organisation": world.branch_a.pk})
 
-    response = client.post(reverse("reports:survey"), {"organisation": world.branch_a.pk}, follow=True)
-
-    assert "closed" in response.content.decode()
-    assert not SurveyLink.objects.exists()
+    assert set(SurveyLink.objects.filter(term=term).values_list("contact", flat=True)) == {
+        world.contact_a1.pk,
+        world.contact_a2.pk,
+    }
 
 
 def test_answers_feed_the_evaluation(client, world, term, links):
