@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import Organisation
@@ -316,6 +316,7 @@ def export_job_create(
         organisation=organisation,
         kind=kind,
         full_personal_data=full_personal_data,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         rows_total=ledger_row_count(user=user, term=term, organisation=organisation, kind=kind),
     )
     from .tasks import export_job_task
@@ -332,7 +333,7 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
         ExportJob.objects.filter(pk=job.pk).update(rows_written=job.rows_written)
 
     try:
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle:
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, translation.override(job.language):
             build_ledgers(
                 user=job.user,
                 term=job.term,

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from members.models import SensitiveAccess
@@ -99,6 +99,7 @@ def test_a_large_export_becomes_a_job_with_progress_and_a_download_link(
         response = post_export(client, term, world.branch_a, kind="visits")
 
     job = ExportJob.objects.get()
+    assert job.language == "en"
     assert response.url == reverse("reports:export_job", args=[job.pk])
     assert (job.status, job.rows_total, job.rows_written) == ("done", 3, 3)
     page = client.get(response.url).content.decode()
@@ -176,13 +177,15 @@ def test_a_large_export_runs_on_a_celery_worker(client, export_root, world_commi
     world = world_committed
     term = make_term(world)
 
-    job = services.export_job_create(
-        user=world.secretary_a.user, term=term, organisation=world.branch_a, kind="pack", full_personal_data=False
-    )
+    with translation.override("zh-hans"):
+        job = services.export_job_create(
+            user=world.secretary_a.user, term=term, organisation=world.branch_a, kind="pack", full_personal_data=False
+        )
 
     def done():
         job.refresh_from_db()
         return job.status == ExportJob.Status.DONE
 
     wait_for(done, timeout=90)
-    assert load_workbook(job.file.path).sheetnames[-1] == "Evaluation sheet"
+    # Written by the worker in the language the export was asked in.
+    assert load_workbook(job.file.path).sheetnames[-1] == "考核评议表"
