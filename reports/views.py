@@ -37,9 +37,10 @@ def _managed_organisations(request: AuthenticatedHttpRequest):
 
 
 def _managed_organisation_or_404(request: AuthenticatedHttpRequest):
-    return get_object_or_404(
-        member_selectors.organisation_manageable_list(user=request.user), pk=request.POST.get("organisation")
-    )
+    organisation_id = request.POST.get("organisation", "")
+    if not organisation_id.isdigit():
+        raise Http404(_("Choose an organisation."))
+    return get_object_or_404(member_selectors.organisation_manageable_list(user=request.user), pk=organisation_id)
 
 
 def _with_term(url_name: str, term: Term, **kwargs) -> str:

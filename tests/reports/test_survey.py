@@ -194,3 +194,10 @@ def test_answers_feed_the_evaluation(client, world, term, links):
     results = dict(Evaluation.objects.values_list("member", "accountability"))
     assert results[world.member_a1.pk] is False
     assert results[world.member_a2.pk] is True
+
+
+def test_a_malformed_organisation_is_a_404_not_an_error(client, world, term):
+    client.force_login(world.secretary_a.user)
+
+    assert client.post(reverse("reports:survey"), {"organisation": "x"}).status_code == 404
+    assert client.post(reverse("reports:evaluation_run"), {"organisation": ""}).status_code == 404
