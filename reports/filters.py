@@ -11,7 +11,12 @@ class EvaluationFilter(django_filters.FilterSet):
     grade = django_filters.ChoiceFilter(
         label=_("Grade"), choices=Grade.choices, method="by_grade", empty_label=_("All")
     )
-    accountability = django_filters.BooleanFilter(label=_("Accountability"))
+    accountability = django_filters.ChoiceFilter(
+        label=_("Accountability"),
+        choices=[("yes", _("Flagged")), ("no", _("Not flagged"))],
+        method="by_accountability",
+        empty_label=_("All"),
+    )
     name = django_filters.CharFilter(label=_("Name"), field_name="member__name", lookup_expr="icontains")
 
     class Meta:
@@ -24,6 +29,9 @@ class EvaluationFilter(django_filters.FilterSet):
 
     def within(self, queryset, name, value):
         return queryset.filter(organisation__path__startswith=value.path)
+
+    def by_accountability(self, queryset, name, value):
+        return queryset.filter(accountability=value == "yes")
 
     def by_grade(self, queryset, name, value):
         # The grade that counts: the secretary's adjustment, else the computed one.

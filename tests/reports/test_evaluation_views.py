@@ -184,3 +184,15 @@ def test_a_member_finds_their_result_on_their_page(client, world, evaluated):
 
     evaluation = Evaluation.objects.get(member=world.member_a1)
     assert reverse("reports:evaluation_detail", args=[evaluation.pk]) in page
+
+
+def test_the_list_filters_by_grade_and_accountability(client, world, evaluated):
+    Evaluation.objects.filter(member=world.member_a2).update(accountability=True, adjusted_grade="excellent")
+    client.force_login(world.administrator)
+    url = reverse("reports:evaluation_list")
+
+    flagged = client.get(url, {"accountability": "yes"}).content.decode()
+    excellent = client.get(url, {"grade": "excellent"}).content.decode()
+
+    assert "甲党员二" in flagged and "甲党员一" not in flagged
+    assert "甲党员二" in excellent and "甲党员一" not in excellent
