@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/liaison
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-sqlite test-services lint format messages install install-dev bench
+.PHONY: run test test-sqlite test-services lint format messages install install-dev bench bench-export
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,3 +56,7 @@ format: install-dev
 ## Benchmarks on PostgreSQL (10,000 members, 100,000 contacts); prints figures
 bench: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/liaison_bench} $(BIN)/python benchmarks/quota.py
+
+## Export benchmark on PostgreSQL (1,000,000 visits to the visit ledger vs raw openpyxl); prints figures
+bench-export: install
+	DATABASE_URL=$${BENCH_EXPORT_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/liaison_bench_export} $(BIN)/python benchmarks/export.py $(BENCH_ARGS)

@@ -24,11 +24,13 @@ So `LedgerSheet` sets the former in its constructor and the auto-filter range in
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from itertools import islice
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
@@ -51,7 +53,7 @@ from members.scoping import get_scope
 from members.selectors import contact_is_entitled, member_list
 from members.services import sensitive_export_log
 from pairings.models import QuotaStatus, Term
-from visits.models import HelpKind, Pledge, Request, Visit, VisitHelp
+from visits.models import HelpKind, Pledge, Request, Situation, Visit, VisitHelp, VisitMode
 from visits.pledge_selectors import pledge_list
 from visits.request_selectors import request_list
 from visits.requests import OPEN_STATES
@@ -262,36 +264,60 @@ VISIT_COLUMNS = (
 )
 
 
-def _total(help_given: list[VisitHelp], kind: HelpKind) -> Decimal | None:
-    amounts = [item.amount for item in help_given if item.kind == kind and item.amount is not None]
+HelpRow = tuple[str, str, Decimal | None]  # kind, description, amount
+
+
+def _labels(choices: Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """Choice labels translated once per export: `get_FOO_display()` rebuilds and translates them per call."""
+    return {value: str(label) for value, label in choices}
+
+
+def _total(help_given: list[HelpRow], kind: str) -> Decimal | None:
+    amounts = [amount for item_kind, _description, amount in help_given if item_kind == kind and amount is not None]
     return sum(amounts, Decimal(0)) if amounts else None
 
 
+def _help_of(visit_ids: list[int]) -> dict[int, list[HelpRow]]:
+    help_by_visit: dict[int, list[HelpRow]] = defaultdict(list)
+    rows = VisitHelp.objects.filter(visit_id__in=visit_ids).order_by("visit_id", "id")
+    for visit_id, kind, description, amount in rows.values_list("visit_id", "kind", "description", "amount"):
+        help_by_visit[visit_id].append((kind, description, amount))
+    return help_by_visit
+
+
 def visit_rows(visits: QuerySet[Visit], personal: PersonalData) -> Iterator[list[Any]]:
-    """Two queries per 2,000 visits: the visits with member, branch and contact, and their help."""
+    """Two queries per 2,000 visits: the visits with member, branch and contact, and their help as tuples.
+
+    The hot loop of the largest ledger (see benchmarks/export.py): labels are looked up in
+    dicts made once, and help comes as plain tuples rather than model instances.
+    """
+    modes, categories = _labels(VisitMode.choices), _labels(ContactCategory.choices)
+    situations, kinds = _labels(Situation.choices), _labels(HelpKind.choices)
     queryset = visits.select_related("pairing__member__organisation", "pairing__contact__organisation")
-    queryset = queryset.prefetch_related(None).prefetch_related("help")
-    for visit in queryset.iterator(chunk_size=CHUNK_SIZE):
-        member, contact = visit.pairing.member, visit.pairing.contact
-        help_given = list(visit.help.all())
-        yield [
-            visit.happened_on,
-            member.name,
-            member.organisation.name,
-            contact.name,
-            contact.get_category_display(),
-            personal.phone(contact),
-            visit.get_mode_display(),
-            visit.place,
-            visit.duration_minutes,
-            visit.discussed,
-            visit.views_and_requests,
-            visit.follow_up,
-            visit.get_situation_display() if visit.situation else "",
-            "; ".join(f"{item.get_kind_display()} {item.description}".strip() for item in help_given),
-            _total(help_given, HelpKind.MONEY),
-            _total(help_given, HelpKind.GOODS),
-        ]
+    stream = queryset.prefetch_related(None).iterator(chunk_size=CHUNK_SIZE)
+    while chunk := list(islice(stream, CHUNK_SIZE)):
+        help_by_visit = _help_of([visit.pk for visit in chunk])
+        for visit in chunk:
+            member, contact = visit.pairing.member, visit.pairing.contact
+            help_given = help_by_visit.get(visit.pk, [])
+            yield [
+                visit.happened_on,
+                member.name,
+                member.organisation.name,
+                contact.name,
+                categories.get(contact.category, contact.category),
+                personal.phone(contact),
+                modes.get(visit.mode, visit.mode),
+                visit.place,
+                visit.duration_minutes,
+                visit.discussed,
+                visit.views_and_requests,
+                visit.follow_up,
+                situations.get(visit.situation, visit.situation) if visit.situation else "",
+                "; ".join(f"{kinds.get(kind, kind)} {description}".strip() for kind, description, _ in help_given),
+                _total(help_given, HelpKind.MONEY),
+                _total(help_given, HelpKind.GOODS),
+            ]
 
 
 def write_visit_ledger(

@@ -177,7 +177,8 @@ def test_the_visit_ledger_lists_each_log_with_help_and_a_masked_phone(world, ter
     assert values["Contact phone"] == "138****5678"
     assert values["Financial aid (yuan)"] == 500
     assert values["Goods value (yuan)"] == 300
-    assert "冬衣" in values["Help given"]
+    assert values["Help given"] == "Financial aid; Goods 冬衣"
+    assert values["Mode"] == "Heart-to-heart talk" and values["Contact category"] == "Student"
 
 
 @pytest.mark.parametrize("count", [10, 200])
