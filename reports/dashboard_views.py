@@ -13,9 +13,9 @@ from members.models import Organisation
 from members.scoping import get_scope
 from pairings import selectors as pairing_selectors
 from pairings.models import Term
+from pairings.views import term_from
 
 from .dashboard import Dashboard, dashboard_get
-from .views import term_from
 
 TALKS_LABEL = _("Visits and talks")
 COVERAGE_LABEL = _("Coverage")
