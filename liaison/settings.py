@@ -196,7 +196,11 @@ VISIT_PHOTO_MAX_BYTES = env.int("VISIT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024
 # Satisfaction survey: links stay valid this many days after the term ends (or after
 # they are sent, if later); the public pages allow this many requests per address.
 SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
-SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="30/m")
+# Generous: a room of people on one Wi-Fi may answer at once; 192-bit tokens cannot be guessed anyway.
+SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="60/m")
+# Behind a proxy every request comes from the proxy: name the header holding the client's
+# address instead (e.g. HTTP_X_REAL_IP, which the proxy must set and clients cannot).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
 
 # Ledger exports up to this many rows download at once; larger ones go to a Celery job
 # whose file is kept in EXPORT_ROOT (shared by web and worker, never served publicly)
