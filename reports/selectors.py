@@ -12,6 +12,7 @@ from members.scoping import get_scope
 from .models import (
     SATISFIED_RATINGS,
     Evaluation,
+    EvaluationItem,
     EvaluationRun,
     ExportJob,
     GradeAdjustment,
@@ -36,6 +37,11 @@ def evaluation_list(*, user: User | AnonymousUser) -> QuerySet[Evaluation]:
 
 def evaluation_get(*, user: User | AnonymousUser, evaluation_id: int) -> Evaluation | None:
     return evaluation_list(user=user).filter(pk=evaluation_id).first()
+
+
+def evaluation_points(*, term: Term) -> dict[str, int]:
+    """What each item of the term's score sheet is worth (empty before the first evaluation)."""
+    return dict(EvaluationItem.objects.filter(policy__term=term).values_list("kind", "points"))
 
 
 def adjustment_list(*, evaluation: Evaluation) -> QuerySet[GradeAdjustment]:

@@ -123,7 +123,7 @@ def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> 
             else:
                 messages.success(request, _("The grade was adjusted."))
                 return redirect("reports:evaluation_detail", evaluation_id=evaluation.pk)
-    points = dict(services.evaluation_policy_for(evaluation.term).items.values_list("kind", "points"))
+    points = selectors.evaluation_points(term=evaluation.term)
     items = []
     for kind in ItemKind:
         rate = getattr(evaluation, RATE_FIELDS[kind])
