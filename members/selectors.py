@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Prefetch, Q, QuerySet
@@ -29,6 +31,15 @@ def member_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
     if scope.member is not None:
         condition |= Q(pk=scope.member.pk)
     return Member.objects.filter(condition).select_related("organisation", "user").prefetch_related("roles")
+
+
+def role_ids_by_member(members: QuerySet[Member] | Iterable[int]) -> defaultdict[int, frozenset[int]]:
+    """Each member's leadership role ids, in one query (members without a role get an empty set)."""
+    roles: defaultdict[int, set[int]] = defaultdict(set)
+    rows = Member.roles.through.objects.filter(member__in=members).values_list("member_id", "leadershiprole_id")
+    for member_id, role_id in rows:
+        roles[member_id].add(role_id)
+    return defaultdict(frozenset, {member_id: frozenset(ids) for member_id, ids in roles.items()})
 
 
 def _contact_visibility(scope: Scope) -> Q:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Contact, ContactKind, Member, Organisation
 from members.scoping import get_scope
+from members.selectors import role_ids_by_member
 
 from . import matching
 from .models import (
@@ -268,13 +269,9 @@ def _rules_of(term: Term) -> list[RuleRow]:
 
 def _member_profiles(organisation: Organisation) -> list[MemberProfile]:
     members = Member.objects.filter(organisation__path__startswith=organisation.path)
-    roles: dict[int, set[int]] = defaultdict(set)
-    for member_id, role_id in Member.roles.through.objects.filter(member__in=members).values_list(
-        "member_id", "leadershiprole_id"
-    ):
-        roles[member_id].add(role_id)
+    roles = role_ids_by_member(members)
     return [
-        MemberProfile(member_id=member_id, path=path, category=category, role_ids=frozenset(roles[member_id]))
+        MemberProfile(member_id=member_id, path=path, category=category, role_ids=roles[member_id])
         for member_id, path, category in members.values_list("id", "organisation__path", "category").order_by("id")
     ]
 

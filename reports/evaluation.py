@@ -29,6 +29,7 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from members.models import Member, Organisation
+from members.selectors import role_ids_by_member
 from pairings.models import Pairing, QuotaStatus, Term
 from visits.frequency import PERIOD_DAYS, Rule
 from visits.models import Pledge, PledgeRating, Request
@@ -80,11 +81,7 @@ def contacts_asked(rules: list[Rule], *, contact_category: str, role_ids: frozen
 
 def _frequency_rates(term: Term, subtree: str, until: date) -> dict[int, Decimal | None]:
     rules = rules_for_term(term)
-    roles: dict[int, set[int]] = defaultdict(set)
-    for member_id, role_id in Member.roles.through.objects.filter(
-        member__organisation__path__startswith=subtree
-    ).values_list("member_id", "leadershiprole_id"):
-        roles[member_id].add(role_id)
+    roles = role_ids_by_member(Member.objects.filter(organisation__path__startswith=subtree))
     rows = (
         Pairing.objects.filter(term=term, member__organisation__path__startswith=subtree)
         .annotate(done=Count("visits", filter=Q(visits__happened_on__lte=until)))
@@ -101,7 +98,7 @@ def _frequency_rates(term: Term, subtree: str, until: date) -> dict[int, Decimal
         if days <= 0:
             continue
         asked = contacts_asked(
-            rules, contact_category=category, role_ids=frozenset(roles[member_id]), days=days, term_days=term_days
+            rules, contact_category=category, role_ids=roles[member_id], days=days, term_days=term_days
         )
         asked_by_member[member_id] += asked
         done_by_member[member_id] += min(done, asked)

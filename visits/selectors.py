@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -10,6 +9,7 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from members.models import LeadershipRole, Member
 from members.scoping import get_scope
+from members.selectors import role_ids_by_member
 from pairings.models import Pairing, PairingStatus, Term
 
 from .frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
@@ -70,16 +70,12 @@ def pairing_facts(pairings: QuerySet[Pairing]) -> Iterator[tuple[PairingFacts, i
             "last_visit_on",
         )
     )
-    roles: dict[int, set[int]] = defaultdict(set)
-    for member_id, role_id in Member.roles.through.objects.filter(member_id__in={row[1] for row in rows}).values_list(
-        "member_id", "leadershiprole_id"
-    ):
-        roles[member_id].add(role_id)
+    roles = role_ids_by_member({row[1] for row in rows})
     for pairing_id, member_id, user_id, category, started_on, starts_on, ends_on, count, last in rows:
         facts = PairingFacts(
             pairing_id=pairing_id,
             contact_category=category,
-            role_ids=frozenset(roles[member_id]),
+            role_ids=roles[member_id],
             started_on=started_on,
             term_starts_on=starts_on,
             term_ends_on=ends_on,
