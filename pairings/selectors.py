@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Least
 
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
@@ -15,6 +16,15 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
 
     from .quotas import Bucket
+
+
+def quota_totals() -> dict[str, Sum]:
+    """Aggregates of quota status rows: done = Σ min(actual, required), required = Σ required.
+
+    Completion is done / required: pairing more contacts than one bucket needs does not
+    make up for another bucket's shortfall.
+    """
+    return {"done": Sum(Least("actual", "required", output_field=IntegerField())), "required": Sum("required")}
 
 
 def active_contact_ids_for_member(*, member: Member) -> QuerySet:

@@ -31,14 +31,15 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Sum, When
-from django.db.models.functions import Least, Substr
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, When
+from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
 from members.selectors import organisation_list
 from pairings.models import Pairing, PairingStatus, QuotaStatus, Term
+from pairings.selectors import quota_totals
 from visits.models import HelpKind, Request, RequestState, Visit
 from visits.requests import ANSWERED_STATES, OPEN_STATES, TRANSITIONS
 
@@ -208,8 +209,7 @@ def _add_member_based(groups: dict[Any, Figures], term: Term, grouping: _Groupin
     quota = _grouped(
         QuotaStatus.objects.filter(grouping.within("member"), term=term),
         grouping.key("member"),
-        done=Sum(Least("actual", "required", output_field=IntegerField())),
-        required=Sum("required"),
+        **quota_totals(),
     )
     for key, row in quota.items():
         figures = _figures(groups, key)

@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, IntegerField, Min, Q, Sum
-from django.db.models.functions import Least
+from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from members.models import Member, Organisation
 from members.selectors import role_ids_by_member
 from pairings.models import Pairing, QuotaStatus, Term
+from pairings.selectors import quota_totals
 from visits.frequency import PERIOD_DAYS, Rule
 from visits.models import Pledge, PledgeRating, Request
 from visits.requests import ANSWERED_STATES
@@ -62,7 +62,7 @@ def _quota_rates(term: Term, subtree: str) -> dict[int, Decimal | None]:
     rows = (
         QuotaStatus.objects.filter(term=term, member__organisation__path__startswith=subtree)
         .values("member_id")
-        .annotate(done=Sum(Least("actual", "required", output_field=IntegerField())), required=Sum("required"))
+        .annotate(**quota_totals())
         .order_by()
     )
     return {row["member_id"]: scoring.rate(row["done"], row["required"]) for row in rows}
