@@ -25,6 +25,20 @@ def organisation_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Orga
     return Organisation.objects.filter(scope.subtree_q(scope.manage_paths, prefix=""))
 
 
+def organisation_managed_roots(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """The organisations at the top of each subtree the user manages: where whole-subtree actions start."""
+    return organisation_manageable_list(user=user).filter(path__in=get_scope(user).manage_paths)
+
+
+def organisation_manageable_get(
+    *, user: User | AnonymousUser, organisation_id: str | int | None
+) -> Organisation | None:
+    """An organisation the user manages, from a submitted id; None for anything else, malformed ids included."""
+    if not str(organisation_id or "").isdigit():
+        return None
+    return organisation_manageable_list(user=user).filter(pk=organisation_id).first()
+
+
 def member_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
     scope = get_scope(user)
     condition = scope.subtree_q(scope.read_paths)

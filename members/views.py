@@ -27,9 +27,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "scope": scope,
         "member": scope.member,
-        "managed_organisations": selectors.organisation_manageable_list(user=request.user).filter(
-            path__in=scope.manage_paths
-        ),
+        "managed_organisations": selectors.organisation_managed_roots(user=request.user),
         "contact_count": selectors.contact_list(user=request.user).count(),
     }
     if scope.has_staff_role:

@@ -84,9 +84,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "can_manage": scope.can_manage_any,
             "can_open_term": term.is_current and scope.manages(term.organisation),
-            "managed_organisations": member_selectors.organisation_manageable_list(user=request.user).filter(
-                path__in=scope.manage_paths
-            ),
+            "managed_organisations": member_selectors.organisation_managed_roots(user=request.user),
             "recent_runs": selectors.matching_run_list(user=request.user).filter(term=term)[:5],
         },
     )
@@ -97,9 +95,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
 def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     term = term_from(request)
-    for organisation in member_selectors.organisation_manageable_list(user=request.user).filter(
-        path__in=get_scope(request.user).manage_paths
-    ):
+    for organisation in member_selectors.organisation_managed_roots(user=request.user):
         transaction.on_commit(
             lambda organisation_id=organisation.pk: quota_compute_task.delay(term.pk, organisation_id)
         )
@@ -112,9 +108,11 @@ def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
 def matching_start(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     term = term_from(request)
-    organisation = get_object_or_404(
-        member_selectors.organisation_manageable_list(user=request.user), pk=request.POST.get("organisation")
+    organisation = member_selectors.organisation_manageable_get(
+        user=request.user, organisation_id=request.POST.get("organisation")
     )
+    if organisation is None:
+        raise Http404(_("Choose an organisation."))
     run = services.matching_run_create(term=term, organisation=organisation, by=request.user)
     return redirect("pairings:matching_detail", run_id=run.pk)
 

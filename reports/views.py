@@ -31,16 +31,13 @@ EVALUATIONS_PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _managed_organisations(request: AuthenticatedHttpRequest):
-    scope = get_scope(request.user)
-    return member_selectors.organisation_manageable_list(user=request.user).filter(path__in=scope.manage_paths)
-
-
 def _managed_organisation_or_404(request: AuthenticatedHttpRequest):
-    organisation_id = request.POST.get("organisation", "")
-    if not organisation_id.isdigit():
+    organisation = member_selectors.organisation_manageable_get(
+        user=request.user, organisation_id=request.POST.get("organisation")
+    )
+    if organisation is None:
         raise Http404(_("Choose an organisation."))
-    return get_object_or_404(member_selectors.organisation_manageable_list(user=request.user), pk=organisation_id)
+    return organisation
 
 
 def _with_term(url_name: str, term: Term, **kwargs) -> str:
@@ -77,7 +74,7 @@ def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "runs": runs,
             "running": any(run.status == EvaluationRun.Status.RUNNING for run in runs),
-            "managed_organisations": _managed_organisations(request),
+            "managed_organisations": member_selectors.organisation_managed_roots(user=request.user),
             "can_set_policy": scope.manages(term.organisation),
             "can_close_term": scope.manages(term.organisation) and term.closed_at is None,
         },
@@ -214,7 +211,7 @@ def survey(request: AuthenticatedHttpRequest) -> HttpResponse:
             "terms": pairing_selectors.term_list(user=request.user),
             "page": page,
             "query": f"term={term.pk}",
-            "managed_organisations": _managed_organisations(request),
+            "managed_organisations": member_selectors.organisation_managed_roots(user=request.user),
             "link_days": settings.SURVEY_LINK_DAYS,
         },
     )
