@@ -169,17 +169,20 @@ def evaluation_run_create(*, term: Term, organisation: Organisation, by: User) -
     return run
 
 
+def _finish(job: EvaluationRun | ExportJob, status: str, *also: str) -> None:
+    """Record how a background job ended, with the fields it filled in (`also`)."""
+    job.status = status
+    job.finished_at = timezone.now()
+    job.save(update_fields=["status", "finished_at", *also])
+
+
 def evaluation_run_compute(*, run: EvaluationRun) -> EvaluationRun:
     try:
         run.members_evaluated = evaluate(term=run.term, organisation=run.organisation)
     except Exception:
-        run.status = EvaluationRun.Status.FAILED
-        run.finished_at = timezone.now()
-        run.save(update_fields=["status", "finished_at"])
+        _finish(run, EvaluationRun.Status.FAILED)
         raise
-    run.status = EvaluationRun.Status.DONE
-    run.finished_at = timezone.now()
-    run.save(update_fields=["members_evaluated", "status", "finished_at"])
+    _finish(run, EvaluationRun.Status.DONE, "members_evaluated")
     return run
 
 
@@ -347,13 +350,9 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
             # A random name: the file is reached only through the owner's download view.
             job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
     except Exception:
-        job.status = ExportJob.Status.FAILED
-        job.finished_at = timezone.now()
-        job.save(update_fields=["status", "finished_at"])
+        _finish(job, ExportJob.Status.FAILED)
         raise
-    job.status = ExportJob.Status.DONE
-    job.finished_at = timezone.now()
-    job.save(update_fields=["file", "status", "finished_at", "rows_written"])
+    _finish(job, ExportJob.Status.DONE, "file", "rows_written")
     return job
 
 

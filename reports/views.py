@@ -47,6 +47,11 @@ def _with_term(url_name: str, term: Term, **kwargs) -> str:
 # Evaluation ------------------------------------------------------------------------------
 
 
+def _recent_runs(request: AuthenticatedHttpRequest, term: Term) -> dict:
+    runs = list(selectors.evaluation_run_list(user=request.user).filter(term=term)[:5])
+    return {"runs": runs, "running": any(run.status == EvaluationRun.Status.RUNNING for run in runs)}
+
+
 @login_required
 def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = get_scope(request.user)
@@ -62,7 +67,6 @@ def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(evaluation_filter.qs, EVALUATIONS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    runs = selectors.evaluation_run_list(user=request.user).filter(term=term)[:5]
     return render(
         request,
         "reports/evaluation_list.html",
@@ -72,8 +76,7 @@ def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "filter": evaluation_filter,
             "page": page,
             "query": query.urlencode(),
-            "runs": runs,
-            "running": any(run.status == EvaluationRun.Status.RUNNING for run in runs),
+            **_recent_runs(request, term),
             "managed_organisations": member_selectors.organisation_managed_roots(user=request.user),
             "can_set_policy": scope.manages(term.organisation),
             "can_close_term": scope.manages(term.organisation) and term.closed_at is None,
@@ -85,9 +88,7 @@ def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def evaluation_runs(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The recent runs, polled by the list page while one is running."""
     term = term_from(request)
-    runs = selectors.evaluation_run_list(user=request.user).filter(term=term)[:5]
-    running = any(run.status == EvaluationRun.Status.RUNNING for run in runs)
-    return render(request, "reports/_evaluation_runs.html", {"runs": runs, "running": running, "term": term})
+    return render(request, "reports/_evaluation_runs.html", {**_recent_runs(request, term), "term": term})
 
 
 @login_required
@@ -240,11 +241,12 @@ def survey_print(request: AuthenticatedHttpRequest) -> HttpResponse:
 # Satisfaction survey (the public's side) ------------------------------------------------------
 
 
-def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "reports/survey_closed.html", {"reason": "limited"}, status=429)
+_CLOSED_STATUS = {"unknown": 404, "expired": 410, "answered": 410, "limited": 429, "thanks": 200}
 
 
-_CLOSED_STATUS = {"unknown": 404, "expired": 410, "answered": 410}
+def _survey_closed(request: HttpRequest, reason: str) -> HttpResponse:
+    """The page that ends a survey visit: thanks, or why the link cannot be answered."""
+    return render(request, "reports/survey_closed.html", {"reason": reason}, status=_CLOSED_STATUS[reason])
 
 
 @never_cache
@@ -252,22 +254,18 @@ _CLOSED_STATUS = {"unknown": 404, "expired": 410, "answered": 410}
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The page a QR code opens: no login, one answer, nothing about the contact."""
     if getattr(request, "limited", False):
-        return rate_limited(request)
+        return _survey_closed(request, "limited")
     try:
         link = services.survey_link_open(token)
     except services.SurveyLinkError as error:
-        return render(
-            request, "reports/survey_closed.html", {"reason": error.reason}, status=_CLOSED_STATUS[error.reason]
-        )
+        return _survey_closed(request, error.reason)
     form = SurveyAnswerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.survey_answer(token=token, **form.cleaned_data)
         except services.SurveyLinkError as error:
-            return render(
-                request, "reports/survey_closed.html", {"reason": error.reason}, status=_CLOSED_STATUS[error.reason]
-            )
-        return render(request, "reports/survey_closed.html", {"reason": "thanks"})
+            return _survey_closed(request, error.reason)
+        return _survey_closed(request, "thanks")
     return render(request, "reports/survey_answer.html", {"form": form, "member": link.member, "term": link.term})
 
 
