@@ -4,12 +4,14 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 from django.conf import settings
 
 from liaison.celery import app as celery_app
@@ -20,6 +22,11 @@ from tests.factories import ContactFactory, MemberFactory, OrganisationFactory, 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Every test runs at this instant, inside the personas' autumn term (2026-09-01 to 2027-01-20),
+# whatever the machine's clock says. A test that needs another day travels there explicitly
+# (`time_machine.travel(...)`), which nests inside this one.
+FROZEN_AT = datetime(2026, 10, 15, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 # Playwright's sync API runs an event loop in the test thread; the ORM must still work there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -61,6 +68,13 @@ def pytest_runtest_setup(item):
         if IN_CI:
             pytest.fail(message + " — CI=true, so this is a failure, not a skip", pytrace=False)
         pytest.skip(message)
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock():
+    """No test reads the real clock: the suite passes on any date."""
+    with time_machine.travel(FROZEN_AT, tick=False):
+        yield
 
 
 @pytest.fixture(autouse=True)
