@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from pairings.models import TermKind
 from pairings.services import pairing_create, quota_compute, term_create
@@ -92,6 +93,16 @@ class DemoBuilder:
         return self.random.choice((Gender.MALE, Gender.FEMALE))
 
 
+def demo_semester(today: date) -> tuple[str, date, date]:
+    """The semester the demo runs in: the one around today, so the demo works on any date.
+
+    Autumn runs from 1 September to 31 January, spring from 1 February to 31 August."""
+    if today.month >= 9 or today.month == 1:
+        year = today.year if today.month >= 9 else today.year - 1
+        return f"{year}—{year + 1}学年第一学期", date(year, 9, 1), date(year + 1, 1, 31)
+    return f"{today.year - 1}—{today.year}学年第二学期", date(today.year, 2, 1), date(today.year, 8, 31)
+
+
 def demo_exists() -> bool:
     return Organisation.objects.filter(code=COMMITTEE_CODE).exists()
 
@@ -154,13 +165,9 @@ def build_demo() -> dict[str, str]:
 
     contacts_by_branch = _build_contacts(builder, branches)
 
+    name, starts_on, ends_on = demo_semester(timezone.localdate())
     term = term_create(
-        organisation=committee,
-        name="2026—2027学年第一学期",
-        kind=TermKind.SEMESTER,
-        starts_on=date(2026, 9, 1),
-        ends_on=date(2027, 1, 20),
-        is_current=True,
+        organisation=committee, name=name, kind=TermKind.SEMESTER, starts_on=starts_on, ends_on=ends_on, is_current=True
     )
     # Pair members with their branch's contacts (2 activists, 3 staff, 5 students while there are);
     # the last members of each branch are left short, for the matching to propose.
@@ -184,15 +191,13 @@ def build_demo() -> dict[str, str]:
     accounts = _demo_accounts(committee, branches["XG-XS-01"], members_by_branch["XG-XS-01"][1])
     # Inserting siblings in code order moves tree paths: read the branch afresh.
     demo_member = Member.objects.select_related("organisation", "user").get(pk=members_by_branch["XG-XS-01"][1].pk)
-    _field_work(demo_member.organisation, demo_member)
+    _field_work(demo_member.organisation, demo_member, term)
     _term_activity(term, committee, builder)
     return accounts
 
 
-def _field_work(branch: Organisation, member) -> None:
+def _field_work(branch: Organisation, member, term) -> None:
     """A few logs, a request, a pledge and a claimed post, so every page has something to show."""
-    from django.utils import timezone
-
     from visits import pledges
     from visits.models import VisitMode
     from visits.services import HelpGiven, VisitData, visit_log
@@ -205,10 +210,12 @@ def _field_work(branch: Organisation, member) -> None:
         (9, contacts[1], VisitMode.HOME_VISIT, "走访宿舍，了解生活情况", {"help": [HelpGiven("money", amount=500)]}),
         (2, contacts[0], VisitMode.PHONE, "电话询问奖学金申请材料", {"request_summary": "奖学金申请材料提交时间太紧"}),
     ):
+        # Early in a term the logs bunch up on its first day.
+        happened_on = max(today - timedelta(days=days_ago), term.starts_on)
         visit_log(
             user=user,
             contact=contact,
-            data=VisitData(happened_on=today - timedelta(days=days_ago), mode=mode, discussed=discussed, **extra),
+            data=VisitData(happened_on=happened_on, mode=mode, discussed=discussed, **extra),
         )
     pledge = pledges.pledge_create(member=member, by=user, year=today.year, title="每月为低年级同学开展一次学业辅导")
     pledges.pledge_make_public(pledge=pledge, by=user)
@@ -224,8 +231,6 @@ DISCUSSED = ["谈心谈话，了解思想动态", "了解学习和生活情况",
 def _term_activity(term, committee: Organisation, builder: DemoBuilder) -> None:
     """Weeks of visits, some help and requests, survey answers and a first evaluation, so the
     dashboards and ledgers have figures. Written in bulk: the demo must build in seconds."""
-    from django.utils import timezone
-
     from pairings.models import Pairing
     from reports.models import SatisfactionRating, SurveyResponse
     from reports.services import evaluate
