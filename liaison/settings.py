@@ -11,6 +11,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -122,7 +123,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 
 # Internationalisation: Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", pgettext_lazy("language name", "English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
@@ -206,6 +207,9 @@ SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="60/m")
 # Behind a proxy every request comes from the proxy: name the header holding the client's
 # address instead (e.g. HTTP_X_REAL_IP, which the proxy must set and clients cannot).
 RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# A `Ratelimited` raised anywhere is a 429 page (liaison.errors.permission_denied sends it there;
+# this names the same view for django-ratelimit's own middleware, should it be added).
+RATELIMIT_VIEW = "liaison.errors.too_many_requests"
 
 # Ledger exports up to this many rows download at once; larger ones go to a Celery job
 # whose file is kept in EXPORT_ROOT (shared by web and worker, never served publicly)

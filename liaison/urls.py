@@ -18,6 +18,12 @@ urlpatterns = [
     path("", include("members.urls")),
 ]
 
+# Error pages in the site's layout (templates/400.html … 500.html); see liaison/errors.py.
+handler400 = "django.views.defaults.bad_request"
+handler403 = "liaison.errors.permission_denied"
+handler404 = "django.views.defaults.page_not_found"
+handler500 = "liaison.errors.server_error"
+
 if settings.DEBUG:
     from django.conf.urls.static import static
 

@@ -36,10 +36,30 @@ admin_site = LiaisonAdminSite(name="admin")
 
 
 class ScopedAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
-    """Object permissions from django-rules, history from django-simple-history."""
+    """Object permissions from django-rules; history from django-simple-history where the model keeps it.
+
+    A model without `HistoricalRecords` gets Django's own history page (the admin's log
+    entries) instead of django-simple-history's, which needs the historical table.
+    """
 
     show_full_result_count = False
     list_per_page = 50
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        self.keeps_history = hasattr(model._meta, "simple_history_manager_attribute")
+        if not self.keeps_history:
+            self.object_history_template = None  # Django's admin/object_history.html
+
+    def get_urls(self):
+        if self.keeps_history:
+            return super().get_urls()
+        return super(SimpleHistoryAdmin, self).get_urls()
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self.keeps_history:
+            return super().history_view(request, object_id, extra_context)
+        return super(SimpleHistoryAdmin, self).history_view(request, object_id, extra_context)
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Out of scope and missing look the same: a 404, not a hint that the id exists.
@@ -95,7 +115,27 @@ class OrganisationAdmin(TreeAdmin, ScopedAdmin):
     autocomplete_fields = ["secretary"]
 
     def get_queryset(self, request) -> QuerySet[Organisation]:
-        return selectors.organisation_list(user=request.user)
+        # TreeAdmin picks the level of the tree the changelist shows (and notes its parent on
+        # the request for the template); the user's scope then narrows it. The top level is the
+        # top of the user's own subtrees, which for a branch secretary is not the tree's root.
+        level = super().get_queryset(request)
+        scoped = selectors.organisation_list(user=request.user)
+        if not self._drills_down(request):
+            return scoped
+        parent = request._treebeard_parent
+        if parent is None:
+            return selectors.organisation_read_roots(user=request.user)
+        if not scoped.filter(pk=parent.pk).exists():
+            raise Http404
+        return level & scoped
+
+    def _drills_down(self, request) -> bool:
+        """Whether the changelist shows one level of the tree (not a search, a filter or a filter panel)."""
+        return (
+            hasattr(request, "_treebeard_parent_id")
+            and not getattr(request, "_ignore_treebeard_filters", False)
+            and not self.is_filtered(request)
+        )
 
 
 MEMBER_FIELDS = [

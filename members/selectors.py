@@ -30,6 +30,14 @@ def organisation_managed_roots(*, user: User | AnonymousUser) -> QuerySet[Organi
     return organisation_manageable_list(user=user).filter(path__in=get_scope(user).manage_paths)
 
 
+def organisation_read_roots(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """The organisations at the top of each subtree the user may read: where the admin's tree starts."""
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return Organisation.get_root_nodes().select_related("secretary")
+    return organisation_list(user=user).filter(path__in=scope.read_paths)
+
+
 def organisation_manageable_get(
     *, user: User | AnonymousUser, organisation_id: str | int | None
 ) -> Organisation | None:

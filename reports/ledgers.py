@@ -39,7 +39,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.text import format_lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -330,7 +330,7 @@ def write_visit_ledger(
 REQUEST_COLUMNS = (
     Column(_("Recorded on"), 12, Kind.DATE),
     Column(_("Organisation"), 16),
-    Column(_("Summary"), 36),
+    Column(pgettext_lazy("request", "Summary"), 36),
     Column(_("Source"), 14),
     Column(_("State"), 12),
     Column(_("Raised by"), 12),

@@ -1,6 +1,7 @@
 from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from members.models import Contact, Member, Organisation
 
@@ -15,7 +16,7 @@ class RequestCreateForm(forms.Form):
         label=_("Raised by"), queryset=Contact.objects.none(), required=False, empty_label=_("Nobody in particular")
     )
     source = forms.ChoiceField(label=_("Source"), choices=RequestSource.choices, initial=RequestSource.VISIT)
-    summary = forms.CharField(label=_("Summary"), max_length=200)
+    summary = forms.CharField(label=pgettext_lazy("request", "Summary"), max_length=200)
     details = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
     def __init__(
@@ -39,7 +40,11 @@ class RequestCreateForm(forms.Form):
 class RequestTransitionForm(forms.Form):
     # Any state validates here; the service refuses a move the workflow does not allow, with a clear message.
     to_state = forms.ChoiceField(label=_("Next step"), choices=RequestState.choices)
-    comment = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    comment = forms.CharField(
+        label=pgettext_lazy("step of handling a request", "Comment"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+    )
     responsible = forms.ModelChoiceField(
         label=_("Responsible person"),
         queryset=Member.objects.none(),
