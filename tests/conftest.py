@@ -5,10 +5,10 @@ import subprocess
 import sys
 import time
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
