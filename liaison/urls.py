@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -17,8 +16,3 @@ urlpatterns = [
     path("s/<str:token>/", survey_answer, name="survey_answer"),
     path("", include("members.urls")),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
