@@ -152,7 +152,7 @@ def png(size=(8, 8)) -> bytes:
 
 @time_machine.travel(TODAY)
 def test_photos_must_be_images(client, world, term, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     client.force_login(world.member_a1.user)
     fake = SimpleUploadedFile("photo.png", b"not an image", content_type="image/png")
     response = client.post(
@@ -170,7 +170,7 @@ def test_photos_must_be_images(client, world, term, settings, tmp_path):
 
 @time_machine.travel(TODAY)
 def test_photos_over_the_size_limit_are_refused(client, world, term, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.PRIVATE_MEDIA_ROOT = tmp_path
     settings.VISIT_PHOTO_MAX_BYTES = 100
     client.force_login(world.member_a1.user)
     big = SimpleUploadedFile("big.png", png((64, 64)), content_type="image/png")
