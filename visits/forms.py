@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
@@ -77,7 +78,7 @@ class VisitForm(forms.Form):
     )
     photos = MultipleImageField(label=_("Photos"), required=False)
 
-    def __init__(self, *args, upload_errors: list[str] = (), **kwargs):
+    def __init__(self, *args, upload_errors: Iterable[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         # Photos the upload handler refused while reading them (visits.photos.PhotoUploadLimit).
         self.upload_errors = list(upload_errors)

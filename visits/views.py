@@ -52,8 +52,10 @@ def _visit_create(request: AuthenticatedHttpRequest, contact_id: int, limit: pho
     if contact is None:
         raise Http404(_("No such contact."))
     pairing = services.active_pairing_for(user=request.user, contact=contact)  # 403 when not paired
-    form = VisitForm(request.POST or None, request.FILES or None, upload_errors=limit.errors)
-    if request.method == "POST" and form.is_valid():
+    # Bound on every POST: a request stopped before its fields still shows why.
+    posted = request.method == "POST"
+    form = VisitForm(request.POST if posted else None, request.FILES if posted else None, upload_errors=limit.errors)
+    if posted and form.is_valid():
         try:
             visit = services.visit_log(
                 user=request.user, contact=contact, data=form.visit_data(), photos=form.cleaned_data["photos"]

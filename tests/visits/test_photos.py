@@ -375,3 +375,27 @@ def test_changing_a_log_still_needs_the_csrf_token(world, term):
     client = Client(enforce_csrf_checks=True)
     client.force_login(world.member_a1.user)
     assert client.post(reverse("visits:visit_edit", args=[visit.pk]), visit_form()).status_code == 403
+
+
+def test_a_request_stopped_before_its_fields_still_says_why_and_logs_nothing(client, world, term, settings):
+    settings.VISIT_PHOTO_MAX_BYTES = 1000
+    settings.VISIT_PHOTOS_PER_LOG = 1
+    client.force_login(world.member_a1.user)
+    huge = SimpleUploadedFile("huge.jpg", b"\xff" * (2 * 1024 * 1024))
+    response = client.post(
+        reverse("visits:visit_create", args=[world.contact_a1.pk]), {"photos": [huge], **visit_form()}
+    )
+    assert response.status_code == 200
+    assert not Visit.objects.exists()
+    assert in_chinese(photos.request_too_large_message) in response.content.decode()
+
+
+def test_a_photo_whose_data_is_cut_short_is_refused_with_an_error_not_a_server_error(client, world, term):
+    client.force_login(world.member_a1.user)
+    whole = picture((400, 200), noise=True)
+    response = upload(client, world, SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2]))
+    assert response.status_code == 200
+    assert not Visit.objects.exists()
+    assert in_chinese(lambda: gettext("%(name)s could not be read as an image.") % {"name": "cut.jpg"}) in (
+        response.content.decode()
+    )
