@@ -233,8 +233,8 @@ def test_due_page_lists_overdue_contacts_first(client, world, term):
         pairing_services.pairing_create(member=world.member_a1, contact=activist, term=term)
     with time_machine.travel(date(2026, 9, 2)):
         log(world, term, happened_on=date(2026, 9, 2))
-    client.force_login(world.member_a1.user)
     with time_machine.travel(date(2026, 10, 20)):
+        client.force_login(world.member_a1.user)  # a session from the 15th has expired by the 20th
         response = client.get(reverse("visits:due"))
     rows = response.context["rows"]
     assert rows[0][0].contact.name == "积极分子甲"
