@@ -134,8 +134,18 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Files with personal data (visit photos) live here, outside MEDIA_ROOT and STATIC_ROOT:
+# no web server serves this directory; only a view that checks who asks reads it. Shared
+# by every web process; back it up with the database.
+PRIVATE_MEDIA_ROOT = env.path("PRIVATE_MEDIA_ROOT", default=BASE_DIR / "var" / "private")
+# Empty: Django streams private files itself. Behind nginx, e.g. "/protected/": the view
+# answers with X-Accel-Redirect to that prefix, an `internal` location aliased to
+# PRIVATE_MEDIA_ROOT.
+PRIVATE_MEDIA_X_ACCEL_PREFIX = env.str("PRIVATE_MEDIA_X_ACCEL_PREFIX", default="")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # No base URL: a private file has no public address (its .url raises).
+    "private": {"BACKEND": "liaison.storage.PrivateStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -195,9 +205,14 @@ ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=10 * 1024 *
 DATA_UPLOAD_MAX_MEMORY_SIZE = ROSTER_IMPORT_MAX_BYTES
 
 # Field work: a visit log can be edited by its author for this many days (and never
-# after its term is closed); photos are checked for type and size.
+# after its term is closed). Photos: JPEG, PNG or WebP only, at most this many bytes
+# each (refused while uploading) and this many pixels (refused before decoding); they
+# are re-encoded without EXIF, their longest side brought down to VISIT_PHOTO_MAX_SIDE.
 VISIT_EDIT_DAYS = env.int("VISIT_EDIT_DAYS", default=7)
 VISIT_PHOTO_MAX_BYTES = env.int("VISIT_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+VISIT_PHOTO_MAX_PIXELS = env.int("VISIT_PHOTO_MAX_PIXELS", default=40_000_000)
+VISIT_PHOTO_MAX_SIDE = env.int("VISIT_PHOTO_MAX_SIDE", default=2560)
+VISIT_PHOTOS_PER_LOG = 6
 
 # Satisfaction survey: links stay valid this many days after the term ends (or after
 # they are sent, if later); the public pages allow this many requests per address.
@@ -217,7 +232,6 @@ RATELIMIT_VIEW = "liaison.errors.too_many_requests"
 EXPORT_INLINE_MAX_ROWS = env.int("EXPORT_INLINE_MAX_ROWS", default=5000)
 EXPORT_ROOT = env.path("EXPORT_ROOT", default=BASE_DIR / "var" / "exports")
 EXPORT_KEEP_DAYS = env.int("EXPORT_KEEP_DAYS", default=7)
-VISIT_PHOTOS_PER_LOG = 6
 
 # Security: strict by default outside DEBUG, so `check --deploy` is clean.
 SESSION_COOKIE_HTTPONLY = True

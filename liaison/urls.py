@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
@@ -23,8 +22,3 @@ handler400 = "django.views.defaults.bad_request"
 handler403 = "liaison.errors.permission_denied"
 handler404 = "django.views.defaults.page_not_found"
 handler500 = "liaison.errors.server_error"
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

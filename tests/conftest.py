@@ -90,6 +90,14 @@ def _eager_celery(request):
 
 
 @pytest.fixture(autouse=True)
+def _files_outside_the_repository(settings, tmp_path_factory):
+    """Uploaded files (visit photos) go to the test run's temporary directory, never the repository."""
+    base = tmp_path_factory.getbasetemp()
+    settings.MEDIA_ROOT = base / "media"
+    settings.PRIVATE_MEDIA_ROOT = base / "private"
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     from django.core.cache import cache
 

@@ -1,9 +1,12 @@
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from . import photos
 from .models import HelpKind, Situation, Visit, VisitMode
 from .services import HelpGiven, VisitData
 
@@ -12,18 +15,33 @@ class MultipleImageInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
-class MultipleImageField(forms.ImageField):
-    """Several photos in one input; each is opened with Pillow to check it is an image."""
+class MultipleImageField(forms.FileField):
+    """Several photos in one input, each checked by the photo rule (visits/photos.py)."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/jpeg,image/png"}))
+        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": photos.ACCEPT}))
         super().__init__(*args, **kwargs)
 
     def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data]
-        return [single(data, initial)] if data else []
+        items = [item for item in (data if isinstance(data, list | tuple) else [data]) if item]
+        if not items:
+            return super().clean(None, initial) or []
+        cleaned, errors = [], []
+        for item in items:
+            try:
+                upload = super().clean(item, initial)
+                photos.photo_check(upload)
+            except ValidationError as error:
+                errors.extend(error.error_list)
+            else:
+                cleaned.append(upload)
+        try:
+            photos.photos_check_count(items)
+        except ValidationError as error:
+            errors.extend(error.error_list)
+        if errors:
+            raise ValidationError(errors)
+        return cleaned
 
 
 class VisitForm(forms.Form):
@@ -60,13 +78,18 @@ class VisitForm(forms.Form):
     )
     photos = MultipleImageField(label=_("Photos"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, upload_errors: Iterable[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        # Photos the upload handler refused while reading them (visits.photos.PhotoUploadLimit).
+        self.upload_errors = list(upload_errors)
+        self.fields["photos"].help_text = photos.help_text()
         if not self.is_bound and "happened_on" not in self.initial:
             self.initial["happened_on"] = timezone.localdate()
 
     def clean(self):
         cleaned = super().clean()
+        for error in self.upload_errors:
+            self.add_error("photos" if "photos" in self.fields else None, error)
         if cleaned.get("situation") and not cleaned.get("situation_details", "").strip():
             self.add_error("situation_details", _("Say what happened."))
         if cleaned.get("help_goods_value") is not None and not cleaned.get("help_goods"):

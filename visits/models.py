@@ -1,6 +1,10 @@
 """Field work: visit and talk logs, frequency rules, requests, pledges, service posts."""
 
+import secrets
+from pathlib import PurePath
+
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -109,12 +113,21 @@ class VisitHelp(models.Model):
 
 
 def visit_photo_path(instance: "VisitPhoto", filename: str) -> str:
-    return f"visits/{instance.visit_id}/{filename}"
+    """A random name (the extension kept): it tells nothing of the visit, the contact or the file."""
+    return f"visits/{secrets.token_hex(16)}{PurePath(filename).suffix.lower()}"
+
+
+def private_storage() -> Storage:
+    """The "private" storage of STORAGES (PRIVATE_MEDIA_ROOT), looked up when used."""
+    return storages["private"]
 
 
 class VisitPhoto(models.Model):
+    """A photo of a visit, re-encoded without metadata (visits/photos.py), kept in the private
+    storage and read only through the visit_photo view, which applies the visit's own scope."""
+
     visit = models.ForeignKey(Visit, verbose_name=_("visit log"), on_delete=models.CASCADE, related_name="photos")
-    image = models.ImageField(_("photo"), upload_to=visit_photo_path)
+    image = models.ImageField(_("photo"), upload_to=visit_photo_path, storage=private_storage)
 
     class Meta:
         verbose_name = _("photo")

@@ -13,7 +13,7 @@ from members.selectors import role_ids_by_member
 from pairings.models import Pairing, PairingStatus, Term
 
 from .frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
-from .models import FrequencyRule, Notification, Visit
+from .models import FrequencyRule, Notification, Visit, VisitPhoto
 
 if TYPE_CHECKING:
     from datetime import date
@@ -36,6 +36,11 @@ def visit_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
 
 def visit_get(*, user: User | AnonymousUser, visit_id: int) -> Visit | None:
     return visit_list(user=user).filter(pk=visit_id).first()
+
+
+def visit_photo_get(*, user: User | AnonymousUser, visit_id: int, photo_id: int) -> VisitPhoto | None:
+    """A photo of a visit the user may read: the visit detail page's own rule (`visit_list`)."""
+    return VisitPhoto.objects.filter(pk=photo_id, visit_id=visit_id, visit__in=visit_list(user=user)).first()
 
 
 def rules_for_term(term: Term) -> list[Rule]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import transaction
@@ -23,6 +24,7 @@ from pairings.models import Pairing, PairingStatus, Term
 
 from .frequency import Standing, pairing_status
 from .models import URGENT_SITUATIONS, Notification, RequestSource, Visit, VisitHelp, VisitPhoto
+from .photos import photos_prepare
 from .selectors import pairing_facts, rules_for_term
 
 if TYPE_CHECKING:
@@ -94,28 +96,15 @@ def _save_help(visit: Visit, help_given: list[HelpGiven]) -> None:
     VisitHelp.objects.bulk_create(rows)
 
 
-def check_photos(photos: list[UploadedFile]) -> None:
-    """Photos must be images (checked by the form with Pillow), few, and not too large."""
-    if len(photos) > settings.VISIT_PHOTOS_PER_LOG:
-        raise ValidationError(
-            {"photos": _("At most %(count)s photos per visit.") % {"count": settings.VISIT_PHOTOS_PER_LOG}}
-        )
-    for photo in photos:
-        if photo.size > settings.VISIT_PHOTO_MAX_BYTES:
-            raise ValidationError(
-                {
-                    "photos": _("%(name)s is larger than %(size)s MB.")
-                    % {"name": photo.name, "size": settings.VISIT_PHOTO_MAX_BYTES // (1024 * 1024)}
-                }
-            )
-
-
 @transaction.atomic
 def visit_log(*, user: User, contact: Contact, data: VisitData, photos: list[UploadedFile] = ()) -> Visit:
-    """Log a visit or talk with a paired contact; urgent situations go to the branch secretary at once."""
+    """Log a visit or talk with a paired contact; urgent situations go to the branch secretary at once.
+
+    Photos are checked and re-encoded without metadata (visits/photos.py) before anything is saved.
+    """
     pairing = active_pairing_for(user=user, contact=contact)
     _check_dates(data, pairing.term)
-    check_photos(list(photos))
+    prepared = photos_prepare(list(photos))
     visit = Visit(
         pairing=pairing,
         happened_on=data.happened_on,
@@ -132,8 +121,6 @@ def visit_log(*, user: User, contact: Contact, data: VisitData, photos: list[Upl
     visit.full_clean()
     visit.save()
     _save_help(visit, data.help)
-    for photo in photos:
-        VisitPhoto.objects.create(visit=visit, image=photo)
     if visit.situation in URGENT_SITUATIONS:
         _notify_urgent_situation(visit)
     if data.request_summary.strip():
@@ -148,7 +135,23 @@ def visit_log(*, user: User, contact: Contact, data: VisitData, photos: list[Upl
             visit=visit,
             by=user,
         )
+    _save_photos(visit, prepared)
     return visit
+
+
+def _save_photos(visit: Visit, photos: list[ContentFile]) -> None:
+    """Last, so nothing after it can fail; a file written for a row that is not saved is removed."""
+    written: list[VisitPhoto] = []
+    try:
+        for photo in photos:
+            row = VisitPhoto(visit=visit)
+            row.image.save(photo.name, photo, save=False)
+            written.append(row)
+            row.save()
+    except BaseException:
+        for row in written:
+            row.image.delete(save=False)
+        raise
 
 
 def visit_editable_until(visit: Visit) -> date:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("contacts/<int:contact_id>/log/", views.visit_create, name="visit_create"),
     path("logs/<int:visit_id>/", views.visit_detail, name="visit_detail"),
     path("logs/<int:visit_id>/edit/", views.visit_edit, name="visit_edit"),
+    path("logs/<int:visit_id>/photos/<int:photo_id>/", views.visit_photo, name="visit_photo"),
     path("notifications/", views.notification_list, name="notifications"),
     *request_urls.urlpatterns,
     *pledge_urls.urlpatterns,

@@ -1,17 +1,24 @@
+from pathlib import PurePath
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_safe
 
 from liaison.http import AuthenticatedHttpRequest
 from members import selectors as member_selectors
 from members.scoping import get_scope
 
-from . import selectors, services
+from . import photos, selectors, services
 from .forms import VisitForm
 
 NOTIFICATIONS_PER_PAGE = 30
@@ -25,14 +32,30 @@ def _add_errors(form: VisitForm, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
+# Photos are refused while they upload (visits.photos.PhotoUploadLimit), so the limit must be
+# the first upload handler before anything reads the body. The CSRF check reads the body, so
+# these views are csrf_exempt outside and csrf_protect inside, as Django's upload-handler
+# documentation describes: the token is still required.
+
+
+@csrf_exempt
 @login_required
 def visit_create(request: AuthenticatedHttpRequest, contact_id: int) -> HttpResponse:
+    limit = photos.PhotoUploadLimit(request)
+    request.upload_handlers.insert(0, limit)
+    return _visit_create(request, contact_id, limit)
+
+
+@csrf_protect
+def _visit_create(request: AuthenticatedHttpRequest, contact_id: int, limit: photos.PhotoUploadLimit) -> HttpResponse:
     contact = member_selectors.contact_get(user=request.user, contact_id=contact_id)
     if contact is None:
         raise Http404(_("No such contact."))
     pairing = services.active_pairing_for(user=request.user, contact=contact)  # 403 when not paired
-    form = VisitForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    # Bound on every POST: a request stopped before its fields still shows why.
+    posted = request.method == "POST"
+    form = VisitForm(request.POST if posted else None, request.FILES if posted else None, upload_errors=limit.errors)
+    if posted and form.is_valid():
         try:
             visit = services.visit_log(
                 user=request.user, contact=contact, data=form.visit_data(), photos=form.cleaned_data["photos"]
@@ -66,8 +89,16 @@ def visit_detail(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespon
     return render(request, "visits/visit_detail.html", {"visit": visit, "editable": editable, "history": history})
 
 
+@csrf_exempt
 @login_required
 def visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse:
+    # The form takes no photos; files sent anyway are still read no further than the limit.
+    request.upload_handlers.insert(0, photos.PhotoUploadLimit(request))
+    return _visit_edit(request, visit_id)
+
+
+@csrf_protect
+def _visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse:
     visit = selectors.visit_get(user=request.user, visit_id=visit_id)
     if visit is None:
         raise Http404(_("No such visit log."))
@@ -83,6 +114,31 @@ def visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse
             messages.success(request, _("The visit log was updated."))
             return redirect("visits:visit_detail", visit_id=visit.pk)
     return render(request, "visits/visit_form.html", {"form": form, "contact": visit.pairing.contact, "visit": visit})
+
+
+@require_safe
+def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpResponse:
+    """A visit's photo, for exactly those who may read the visit; 404 for everyone else,
+    anonymous included, so that ids cannot be probed."""
+    photo = selectors.visit_photo_get(user=request.user, visit_id=visit_id, photo_id=photo_id)
+    if photo is None:
+        raise Http404(_("No such photo."))
+    name = photo.image.name
+    prefix = settings.PRIVATE_MEDIA_X_ACCEL_PREFIX
+    if prefix:
+        # nginx sends the file from an `internal` location aliased to PRIVATE_MEDIA_ROOT.
+        response = HttpResponse(content_type=photos.content_type_for(name))
+        response["X-Accel-Redirect"] = prefix + quote(name)
+    else:
+        try:
+            file = photo.image.open("rb")
+        except FileNotFoundError as error:
+            raise Http404(_("No such photo.")) from error
+        response = FileResponse(file, content_type=photos.content_type_for(name))
+    response["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=PurePath(name).name)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
