@@ -15,7 +15,7 @@ from django.utils import translation
 
 from members import services as member_services
 from members.admin import admin_site
-from members.models import MemberCategory, Organisation
+from members.models import MemberCategory
 from pairings import services as pairing_services
 from reports import services as report_services
 from reports.models import Evaluation
@@ -72,7 +72,8 @@ def everything(world):
     in_service = MemberFactory(name="在职党员", organisation=world.branch_a, category=MemberCategory.IN_SERVICE)
     in_service.user = UserFactory(username="in_service")
     in_service.save()
-    community = Organisation.add_root(name="幸福社区党支部", code="S-HAPPY", kind="branch")
+    street = member_services.organisation_create(name="幸福街道党工委", code="S", kind="committee")
+    community = member_services.organisation_create(name="幸福社区党支部", code="S-HAPPY", kind="branch", parent=street)
     pledge_services.community_register(
         member=in_service, community=community, registered_on=date(2026, 10, 15), by=world.secretary_a.user
     )
