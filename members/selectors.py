@@ -72,10 +72,10 @@ def _contact_visibility(scope: Scope) -> Q:
 
 
 def _paired_contact_ids(member: Member) -> Any:
-    """Contacts a member is actively paired with; the pairings app owns that rule."""
-    from pairings.selectors import active_contact_ids_for_member
+    """Contacts a member may see as their pairing's; the pairings app owns that rule."""
+    from pairings.selectors import paired_contact_ids_for_member
 
-    return active_contact_ids_for_member(member=member)
+    return paired_contact_ids_for_member(member=member)
 
 
 def contact_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:

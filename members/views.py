@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
-from pairings.selectors import current_term, member_targets
+from pairings.selectors import current_term, member_targets, pairing_active_for
 from reports.selectors import evaluation_list
 from visits.selectors import visit_list
 
@@ -87,7 +87,7 @@ def contact_detail(request: AuthenticatedHttpRequest, contact_id: int) -> HttpRe
             "entitled": selectors.contact_is_entitled(user=request.user, contact=contact),
             "revealed": False,
             "can_log": scope.member is not None
-            and contact.pairings.filter(member=scope.member, status="active", term__is_current=True).exists(),
+            and pairing_active_for(member=scope.member, contact=contact) is not None,
             "visits": visit_list(user=request.user).filter(pairing__contact=contact)[:20],
         },
     )

@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -48,6 +50,16 @@ class PairingStatus(models.TextChoices):
     ENDED = "ended", _("Ended")
 
 
+class PairingQuerySet(models.QuerySet):
+    def active_in_open_term(self) -> PairingQuerySet:
+        """Actively paired: the pairing is active, in its tree's current term, and that term is not closed.
+
+        The one definition of "actively paired": who may log a visit, who is offered the
+        button, whose due list a pairing is on and who may record a contact's request.
+        """
+        return self.filter(status=PairingStatus.ACTIVE, term__is_current=True, term__closed_at__isnull=True)
+
+
 class Pairing(models.Model):
     """One member paired one-to-one with one contact for a term (结对)."""
 
@@ -62,6 +74,8 @@ class Pairing(models.Model):
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=200, blank=True)
     history = HistoricalRecords()
+
+    objects = PairingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("pairing")

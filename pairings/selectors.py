@@ -27,8 +27,27 @@ def quota_totals() -> dict[str, Sum]:
     return {"done": Sum(Least("actual", "required", output_field=IntegerField())), "required": Sum("required")}
 
 
+def pairing_active_for(*, member: Member, contact: Contact) -> Pairing | None:
+    """The member's pairing with this contact when they are actively paired (`active_in_open_term`)."""
+    return (
+        Pairing.objects.active_in_open_term()
+        .filter(member=member, contact=contact)
+        .select_related("term", "contact__organisation", "member__organisation")
+        .first()
+    )
+
+
 def active_contact_ids_for_member(*, member: Member) -> QuerySet:
-    """A subquery of the contacts this member is actively paired with."""
+    """A subquery of the contacts this member is actively paired with (`active_in_open_term`)."""
+    return Pairing.objects.active_in_open_term().filter(member=member).values("contact_id")
+
+
+def paired_contact_ids_for_member(*, member: Member) -> QuerySet:
+    """A subquery of the contacts a member may see: every pairing of theirs that has not ended.
+
+    Wider than "actively paired": after a term closes, its pairings stay active until the
+    next term carries them over, and the member still reads those contacts and their logs.
+    """
     return Pairing.objects.filter(member=member, status=PairingStatus.ACTIVE).values("contact_id")
 
 

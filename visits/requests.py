@@ -37,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
-from pairings.models import Pairing, PairingStatus
+from pairings.selectors import pairing_active_for
 
 from .models import Notification, Request, RequestSource, RequestState, RequestTransition, Visit
 
@@ -111,8 +111,7 @@ def _check_may_create(
     # A member records what a contact they are paired with raised during their liaison work.
     if scope.member is None or contact is None:
         raise PermissionDenied(_("Only secretaries and administrators can record requests for this organisation."))
-    paired = Pairing.objects.filter(member=scope.member, contact=contact, status=PairingStatus.ACTIVE).exists()
-    if not paired:
+    if pairing_active_for(member=scope.member, contact=contact) is None:
         raise PermissionDenied(_("You can only record requests raised by contacts you are paired with."))
     if source != RequestSource.VISIT:
         raise ValidationError(_("A request you record from your liaison work is one raised in a visit."))

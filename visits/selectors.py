@@ -10,7 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from members.models import LeadershipRole, Member
 from members.scoping import get_scope
 from members.selectors import role_ids_by_member
-from pairings.models import Pairing, PairingStatus, Term
+from pairings.models import Pairing, Term
 
 from .frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
 from .models import FrequencyRule, Notification, Visit, VisitPhoto
@@ -91,10 +91,8 @@ def pairing_facts(pairings: QuerySet[Pairing]) -> Iterator[tuple[PairingFacts, i
 
 
 def member_due_list(*, member: Member, today: date) -> list[tuple[Pairing, Status]]:
-    """The member's active pairings in current terms, most urgent first, with their standing."""
-    pairings = Pairing.objects.filter(member=member, status=PairingStatus.ACTIVE, term__is_current=True).select_related(
-        "contact", "term"
-    )
+    """The pairings the member is actively paired in, most urgent first, with their standing."""
+    pairings = Pairing.objects.active_in_open_term().filter(member=member).select_related("contact", "term")
     by_id = {pairing.pk: pairing for pairing in pairings}
     if not by_id:
         return []

@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from members.models import Contact, Member
 from members.scoping import get_scope
-from pairings.models import Pairing, PairingStatus, Term
+from pairings.models import Pairing, Term
+from pairings.selectors import pairing_active_for
 
 from .frequency import Standing, pairing_status
 from .models import URGENT_SITUATIONS, Notification, RequestSource, Visit, VisitHelp, VisitPhoto
@@ -63,17 +64,7 @@ def _member_of(user: User) -> Member:
 
 def active_pairing_for(*, user: User, contact: Contact) -> Pairing:
     """The user's active pairing with this contact in a current, open term, or PermissionDenied."""
-    pairing = (
-        Pairing.objects.select_related("term", "contact__organisation", "member__organisation")
-        .filter(
-            member=_member_of(user),
-            contact=contact,
-            status=PairingStatus.ACTIVE,
-            term__is_current=True,
-            term__closed_at__isnull=True,
-        )
-        .first()
-    )
+    pairing = pairing_active_for(member=_member_of(user), contact=contact)
     if pairing is None:
         raise PermissionDenied(_("You can only log visits with contacts paired with you this term."))
     return pairing
@@ -249,7 +240,7 @@ def reminders_send(*, today: date) -> int:
     for term in Term.objects.filter(is_current=True, closed_at__isnull=True):
         rules = rules_for_term(term)
         for facts, member_id, user_id in pairing_facts(
-            Pairing.objects.filter(term=term, status=PairingStatus.ACTIVE, member__user__isnull=False)
+            Pairing.objects.active_in_open_term().filter(term=term, member__user__isnull=False)
         ):
             if pairing_status(facts, rules, today).standing == Standing.OVERDUE:
                 overdue[member_id] += 1

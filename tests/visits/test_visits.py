@@ -325,3 +325,21 @@ def test_inspector_reads_a_logs_history_in_the_admin_and_cannot_change_it(client
     assert response.status_code == 403
     client.force_login(world.secretary_b.user)
     assert client.get(reverse("admin:visits_visit_history", args=[visit.pk])).status_code in (403, 404)
+
+
+@time_machine.travel(TODAY)
+def test_the_log_visit_button_and_the_visit_form_agree_while_the_term_is_open(client, world, term):
+    client.force_login(world.member_a1.user)
+    page = client.get(reverse("members:contact_detail", args=[world.contact_a1.pk]))
+    assert 'data-testid="log-visit"' in page.content.decode()
+    assert client.get(reverse("visits:visit_create", args=[world.contact_a1.pk])).status_code == 200
+
+
+@time_machine.travel(TODAY)
+def test_after_the_term_closes_the_contact_page_offers_no_log_visit_and_the_form_is_refused(client, world, term):
+    pairing_services.term_close(term=term)
+    client.force_login(world.member_a1.user)
+    page = client.get(reverse("members:contact_detail", args=[world.contact_a1.pk]))
+    assert page.status_code == 200
+    assert 'data-testid="log-visit"' not in page.content.decode()
+    assert client.get(reverse("visits:visit_create", args=[world.contact_a1.pk])).status_code == 403
