@@ -124,6 +124,7 @@ def term_close(*, term: Term) -> Term:
 
 @transaction.atomic
 def policy_copy(*, source: Term, target: Term) -> QuotaPolicy:
+    """The target term gets the source term's whole policy: quota rules and frequency rules."""
     old = QuotaPolicy.objects.filter(term=source).first()
     policy = target.policy
     if old is None:  # a term made without a policy: start from the school rule
@@ -143,7 +144,28 @@ def policy_copy(*, source: Term, target: Term) -> QuotaPolicy:
         )
         for rule in old.rules.all()
     )
+    _frequency_rules_copy(source=old, target=policy)
     return policy
+
+
+def _frequency_rules_copy(*, source: QuotaPolicy, target: QuotaPolicy) -> None:
+    """The policy's frequency rules come along with its quota rules: they are one policy.
+
+    FrequencyRule still lives in visits/ (it is to move here); visits imports pairings,
+    so it is imported here, at call time, rather than at the top of the module.
+    """
+    from visits.models import FrequencyRule
+
+    FrequencyRule.objects.bulk_create(
+        FrequencyRule(
+            policy=target,
+            contact_category=rule.contact_category,
+            member_role_id=rule.member_role_id,
+            period=rule.period,
+            minimum=rule.minimum,
+        )
+        for rule in FrequencyRule.objects.filter(policy=source)
+    )
 
 
 @transaction.atomic

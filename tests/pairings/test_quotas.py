@@ -205,6 +205,26 @@ def test_opening_a_term_carries_pairs_over_and_copies_the_policy(world, term):
     assert new_term.policy.rules.count() == 4
 
 
+def test_opening_a_term_copies_the_policys_frequency_rules_too(world, term):
+    from visits.models import FrequencyRule
+    from visits.selectors import rules_for_term
+
+    leader = LeadershipRole.objects.get(code="leading_cadre")
+    FrequencyRule.objects.create(policy=term.policy, period="term", minimum=4)
+    FrequencyRule.objects.create(
+        policy=term.policy, contact_category="student", member_role=leader, period="week", minimum=2
+    )
+    new_term = services.term_open(
+        previous=term, name="2027春", kind=TermKind.SEMESTER, starts_on=date(2027, 2, 20), ends_on=date(2027, 7, 10)
+    )
+    rows = {
+        (rule.contact_category, rule.member_role_id, rule.period, rule.minimum) for rule in rules_for_term(new_term)
+    }
+    assert rows == {("", None, "term", 4), ("student", leader.pk, "week", 2)}
+    assert FrequencyRule.objects.filter(policy=new_term.policy).count() == 2
+    assert FrequencyRule.objects.filter(policy=term.policy).count() == 2
+
+
 def test_a_term_must_end_after_it_starts(world):
     with pytest.raises(ValidationError):
         services.term_create(
