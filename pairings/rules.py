@@ -4,8 +4,12 @@ from members.rules import can_administer, can_manage, can_read, has_staff_role
 
 
 @rules.predicate
-def can_administer_term(user, obj=None) -> bool:
-    """Policies belong to a term, and terms to a tree's root: its administrators set them."""
+def can_change_term_policy(user, obj=None) -> bool:
+    """May this user change the term's policy: its quota rules and its frequency rules alike?
+
+    Policies belong to a term, and terms to a tree's root: its administrators set them.
+    `obj` is the policy or anything hanging from it (a quota rule, a frequency rule).
+    """
     term = getattr(obj, "term", None) or getattr(getattr(obj, "policy", None), "term", None)
     return can_administer(user, term.organisation if term is not None else None)
 
@@ -25,11 +29,11 @@ rules.add_perm("pairings.add_pairing", can_manage)
 rules.add_perm("pairings.change_pairing", can_manage)
 
 rules.add_perm("pairings.view_quotapolicy", has_staff_role)
-rules.add_perm("pairings.change_quotapolicy", can_administer_term)
+rules.add_perm("pairings.change_quotapolicy", can_change_term_policy)
 rules.add_perm("pairings.view_quotarule", has_staff_role)
-rules.add_perm("pairings.add_quotarule", can_administer_term)
-rules.add_perm("pairings.change_quotarule", can_administer_term)
-rules.add_perm("pairings.delete_quotarule", can_administer_term)
+rules.add_perm("pairings.add_quotarule", can_change_term_policy)
+rules.add_perm("pairings.change_quotarule", can_change_term_policy)
+rules.add_perm("pairings.delete_quotarule", can_change_term_policy)
 rules.add_perm("pairings.view_quotaoverride", can_read)
 rules.add_perm("pairings.add_quotaoverride", can_manage)
 rules.add_perm("pairings.change_quotaoverride", can_manage)

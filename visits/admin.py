@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from members.admin import ReadOnlyAdmin, ScopedAdmin, admin_site
 from pairings import selectors as pairing_selectors
+from pairings.models import QuotaPolicy
+from pairings.rules import can_change_term_policy
 
 from . import pledge_admin, request_admin, selectors  # noqa: F401 - the first two register their pages
 from .models import FrequencyRule, Visit, VisitHelp
@@ -50,3 +52,15 @@ class FrequencyRuleAdmin(ScopedAdmin):
 
     def get_queryset(self, request) -> QuerySet[FrequencyRule]:
         return FrequencyRule.objects.filter(policy__term__in=pairing_selectors.term_list(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is QuotaPolicy:
+            # Only the policies this user may change (the quota policy's own rule, one predicate).
+            policies = QuotaPolicy.objects.filter(term__in=pairing_selectors.term_list(user=request.user))
+            allowed = [
+                policy.pk
+                for policy in policies.select_related("term__organisation")
+                if can_change_term_policy(request.user, policy)
+            ]
+            kwargs["queryset"] = QuotaPolicy.objects.filter(pk__in=allowed).select_related("term")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
