@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from members.models import Contact, ContactCategory, ContactKind, LeadershipRole, Member, MemberCategory, Organisation
@@ -261,6 +262,7 @@ class MatchingRun(models.Model):
         PROPOSED = "proposed", _("Waiting for review")
         ACCEPTED = "accepted", _("Accepted")
         DISCARDED = "discarded", _("Discarded")
+        FAILED = "failed", pgettext_lazy("matching run status", "Failed")
 
     term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="matching_runs")
     organisation = models.ForeignKey(
@@ -272,6 +274,7 @@ class MatchingRun(models.Model):
     created_at = models.DateTimeField(_("run at"), auto_now_add=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("matching run")

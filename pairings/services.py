@@ -362,7 +362,37 @@ def matching_run_create(*, term: Term, organisation: Organisation, by: User) -> 
 
 
 def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
-    """Propose pairings for the subtree's members short of quota and its contacts with room."""
+    """Propose pairings for the subtree's members short of quota and its contacts with room.
+
+    A run that raises is recorded as failed (its page stops waiting and says so), then
+    the error goes on to the worker's log, as the report jobs do (reports.services._finish).
+    """
+    try:
+        proposals = _matching_proposals(run)
+    except Exception:
+        _matching_run_finish(run, MatchingRun.Status.FAILED)
+        raise
+    with transaction.atomic():
+        ProposedPairing.objects.filter(run=run).delete()
+        ProposedPairing.objects.bulk_create(
+            (
+                ProposedPairing(run=run, member_id=p.member_id, contact_id=p.contact_id, distance=p.distance)
+                for p in proposals
+            ),
+            batch_size=BATCH_SIZE,
+        )
+        _matching_run_finish(run, MatchingRun.Status.PROPOSED)
+    return run
+
+
+def _matching_run_finish(run: MatchingRun, status: str) -> None:
+    """Record how the matching job ended."""
+    run.status = status
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "finished_at"])
+
+
+def _matching_proposals(run: MatchingRun) -> list[matching.Proposal]:
     term, organisation = run.term, run.organisation
     quota_compute(term=term, organisation=organisation)
     limit = members_per_contact_limit(term=term)
@@ -416,19 +446,7 @@ def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
             room[proposal.contact_id] -= 1
             already_paired.add((proposal.member_id, proposal.contact_id))
         proposals.extend(made)
-
-    with transaction.atomic():
-        ProposedPairing.objects.filter(run=run).delete()
-        ProposedPairing.objects.bulk_create(
-            (
-                ProposedPairing(run=run, member_id=p.member_id, contact_id=p.contact_id, distance=p.distance)
-                for p in proposals
-            ),
-            batch_size=BATCH_SIZE,
-        )
-        run.status = MatchingRun.Status.PROPOSED
-        run.save(update_fields=["status"])
-    return run
+    return proposals
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from members.models import ContactCategory
-from pairings import services
+from pairings import matching, services
 from pairings.models import MatchingRun, Pairing, PairingStatus, QuotaStatus, Term
 from tests.conftest import open_term
 from tests.factories import ContactFactory, MemberFactory
@@ -163,6 +163,27 @@ def test_a_discarded_proposal_pairs_nobody(client, world, term, django_capture_o
     run.refresh_from_db()
     assert run.status == MatchingRun.Status.DISCARDED
     assert not Pairing.objects.filter(term=term).exists()
+
+
+def test_a_matching_run_that_raises_is_failed_and_its_page_stops_polling_and_says_so(
+    client, world, term, django_capture_on_commit_callbacks, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the algorithm broke")
+
+    monkeypatch.setattr(matching, "propose", broken)
+    with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
+        run = services.matching_run_create(term=term, organisation=world.branch_a, by=world.secretary_a.user)
+    run = MatchingRun.objects.get()
+    assert run.status == MatchingRun.Status.FAILED
+    assert run.finished_at is not None
+    assert not run.proposals.exists()
+    client.force_login(world.secretary_a.user)
+    for headers in ({}, {"HX-Request": "true"}):
+        page = client.get(reverse("pairings:matching_detail", args=[run.pk]), headers=headers).content.decode()
+        assert "hx-trigger" not in page
+        assert 'data-testid="matching-failed"' in page
+        assert "The matching failed" in page or "匹配失败" in page
 
 
 def test_administrator_opens_a_new_term_and_secretaries_cannot(client, world, term):
