@@ -6,9 +6,10 @@ term's last day, so a term that has ended always evaluates to the same result;
 while a term is running its results are provisional.
 
 - quota: Σ min(actual, required) / Σ required over the quota job's buckets.
-- talk frequency: for each pairing, the contacts the frequency rules ask for over the
-  days it was active (a term rule pro rata, "1 a month" as 1 per 30 days...), the
-  strictest rule winning; rate = Σ min(done, asked) / Σ asked.
+- talk frequency: for each pairing, the contacts the frequency rules asked for by the
+  day read and how many were made, exactly as the member's due page reads them
+  (`visits.frequency.pairing_status`: "3 a term" paced over the term, "1 a month" as
+  never 30 days without a talk), the strictest rule winning; rate = Σ kept / Σ asked.
 - requests: of the requests the member is responsible for whose deadline fell in the
   term (up to the as-of day), the share resolved or explained by the deadline.
 - pledges: the mean of the secretary's ratings of the member's pledges for the term's
@@ -18,23 +19,21 @@ while a term is running its results are provisional.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from members.models import Member, Organisation
-from members.selectors import role_ids_by_member
 from pairings.models import Pairing, QuotaStatus, Term
 from pairings.selectors import quota_totals
-from visits.frequency import PERIOD_DAYS, Rule
+from visits.frequency import pairing_status
 from visits.models import Pledge, PledgeRating, Request
 from visits.requests import ANSWERED_STATES
-from visits.selectors import rules_for_term
+from visits.selectors import pairing_facts, rules_for_term
 
 from . import scoring
 from .models import SATISFIED_RATINGS, ItemKind, SurveyResponse
@@ -68,41 +67,33 @@ def _quota_rates(term: Term, subtree: str) -> dict[int, Decimal | None]:
     return {row["member_id"]: scoring.rate(row["done"], row["required"]) for row in rows}
 
 
-def contacts_asked(rules: list[Rule], *, contact_category: str, role_ids: frozenset[int], days: int, term_days: int):
-    """How many contacts the strictest applicable rule asks for over `days` active days."""
-    asked = 0
-    for rule in rules:
-        if not rule.applies(contact_category=contact_category, role_ids=role_ids):
-            continue
-        period_days = term_days if rule.period == "term" else PERIOD_DAYS[rule.period]
-        asked = max(asked, math.ceil(rule.minimum * min(days, term_days) / period_days))
-    return asked
+def frequency_reckoning_day(*, term: Term, ended_on: date | None, today: date | None = None) -> date:
+    """The day the evaluation reads a pairing's frequency on: contacts due before it are late.
+
+    While the term runs, today (as the member's due page); once the term or the pairing
+    has ended, the day after its last day, so everything due by then is counted.
+    """
+    day = min(today or timezone.localdate(), term.ends_on + timedelta(days=1))
+    if ended_on is not None:
+        day = min(day, ended_on + timedelta(days=1))
+    return day
 
 
-def _frequency_rates(term: Term, subtree: str, until: date) -> dict[int, Decimal | None]:
+def _frequency_rates(term: Term, subtree: str, today: date | None) -> dict[int, Decimal | None]:
+    """Σ kept / Σ asked over each member's pairings, as `visits.frequency.pairing_status` reads them."""
     rules = rules_for_term(term)
-    roles = role_ids_by_member(Member.objects.filter(organisation__path__startswith=subtree))
-    rows = (
-        Pairing.objects.filter(term=term, member__organisation__path__startswith=subtree)
-        .annotate(done=Count("visits", filter=Q(visits__happened_on__lte=until)))
-        .values_list("member_id", "contact__category", "started_on", "ended_on", "done")
-        .order_by()
-    )
-    term_days = (term.ends_on - term.starts_on).days + 1
-    done_by_member: dict[int, int] = defaultdict(int)
+    until = as_of(term, today)
+    pairings = Pairing.objects.filter(term=term, member__organisation__path__startswith=subtree)
+    kept_by_member: dict[int, int] = defaultdict(int)
     asked_by_member: dict[int, int] = defaultdict(int)
-    for member_id, category, started_on, ended_on, done in rows:
-        start = max(started_on, term.starts_on)
-        end = min(ended_on or until, until)
-        days = (end - start).days + 1
-        if days <= 0:
-            continue
-        asked = contacts_asked(
-            rules, contact_category=category, role_ids=roles[member_id], days=days, term_days=term_days
-        )
-        asked_by_member[member_id] += asked
-        done_by_member[member_id] += min(done, asked)
-    return {member_id: scoring.rate(done_by_member[member_id], asked) for member_id, asked in asked_by_member.items()}
+    for facts, member_id, _user_id in pairing_facts(pairings, until=until):
+        day = frequency_reckoning_day(term=term, ended_on=facts.ended_on, today=today)
+        if day <= max(facts.started_on, term.starts_on):
+            continue  # not active on any day read
+        status = pairing_status(facts, rules, day)
+        asked_by_member[member_id] += status.asked
+        kept_by_member[member_id] += status.kept
+    return {member_id: scoring.rate(kept_by_member[member_id], asked) for member_id, asked in asked_by_member.items()}
 
 
 def _request_rates(term: Term, subtree: str, until: date) -> dict[int, Decimal | None]:
@@ -145,7 +136,7 @@ def _satisfaction(term: Term, subtree: str) -> dict[int, tuple[Decimal | None, i
 
 
 def collect_facts(*, term: Term, organisation: Organisation, today: date | None = None) -> dict[int, MemberFacts]:
-    """The five rates of every member of the subtree: seven queries in all."""
+    """The five rates of every member of the subtree: eight queries in all."""
     until = as_of(term, today)
     members = dict(
         Member.objects.filter(organisation__path__startswith=organisation.path)
@@ -154,7 +145,7 @@ def collect_facts(*, term: Term, organisation: Organisation, today: date | None 
     )
     subtree = organisation.path
     quota = _quota_rates(term, subtree)
-    frequency = _frequency_rates(term, subtree, until)
+    frequency = _frequency_rates(term, subtree, today)
     requests = _request_rates(term, subtree, until)
     pledges = _pledge_rates(term, subtree)
     satisfaction = _satisfaction(term, subtree)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from members.models import LeadershipRole, Member
 from members.scoping import get_scope
@@ -16,8 +18,6 @@ from .frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
 from .models import FrequencyRule, Notification, Visit, VisitPhoto
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from django.contrib.auth.models import AnonymousUser, User
 
 
@@ -59,11 +59,13 @@ def rules_for_term(term: Term) -> list[Rule]:
     ]
 
 
-def pairing_facts(pairings: QuerySet[Pairing]) -> Iterator[tuple[PairingFacts, int, int | None]]:
-    """(facts, member id, user id) per pairing, in two queries: the pairings with their
-    visit count and last visit, and the members' roles."""
+def pairing_facts(
+    pairings: QuerySet[Pairing], *, until: date | None = None
+) -> Iterator[tuple[PairingFacts, int, int | None]]:
+    """(facts, member id, user id) per pairing, in three queries: the pairings, the days of
+    their visits (up to `until` when given), and the members' roles."""
     rows = list(
-        pairings.annotate(visit_count=Count("visits"), last_visit_on=Max("visits__happened_on")).values_list(
+        pairings.values_list(
             "id",
             "member_id",
             "member__user_id",
@@ -71,12 +73,17 @@ def pairing_facts(pairings: QuerySet[Pairing]) -> Iterator[tuple[PairingFacts, i
             "started_on",
             "term__starts_on",
             "term__ends_on",
-            "visit_count",
-            "last_visit_on",
-        )
+            "ended_on",
+        ).order_by()
     )
+    visits = Visit.objects.filter(pairing__in=pairings.values("pk"))
+    if until is not None:
+        visits = visits.filter(happened_on__lte=until)
+    talks: dict[int, list[date]] = defaultdict(list)
+    for pairing_id, happened_on in visits.values_list("pairing_id", "happened_on").order_by("happened_on", "id"):
+        talks[pairing_id].append(happened_on)
     roles = role_ids_by_member({row[1] for row in rows})
-    for pairing_id, member_id, user_id, category, started_on, starts_on, ends_on, count, last in rows:
+    for pairing_id, member_id, user_id, category, started_on, starts_on, ends_on, ended_on in rows:
         facts = PairingFacts(
             pairing_id=pairing_id,
             contact_category=category,
@@ -84,8 +91,8 @@ def pairing_facts(pairings: QuerySet[Pairing]) -> Iterator[tuple[PairingFacts, i
             started_on=started_on,
             term_starts_on=starts_on,
             term_ends_on=ends_on,
-            visit_count=count,
-            last_visit_on=last,
+            talks=tuple(talks[pairing_id]),
+            ended_on=ended_on,
         )
         yield facts, member_id, user_id
 

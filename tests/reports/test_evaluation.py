@@ -6,18 +6,21 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
+from members.models import ContactCategory
 from pairings import services as pairing_services
 from pairings.models import QuotaRule
 from reports import scoring, services
-from reports.evaluation import contacts_asked
 from reports.models import Evaluation, GradeAdjustment, ItemKind, SurveyResponse
 from tests.conftest import open_term
 from tests.factories import ContactFactory
 from visits import pledges, requests
-from visits.frequency import Rule
+from visits import services as visit_services
+from visits.frequency import PairingFacts, Rule, Standing, pairing_status
 from visits.models import FrequencyRule, RequestSource, RequestState, Visit
+from visits.services import VisitData
 
 pytestmark = pytest.mark.django_db
 
@@ -200,8 +203,9 @@ def test_the_evaluation_job_reads_a_fixed_number_of_queries(world, scored_term, 
         )
     services.evaluation_policy_for(scored_term)
     # The quota job (five reads, a delete, an insert), the policy and its items, the members,
-    # seven aggregates, one upsert, and six savepoints: the same for 3 members or 3,000.
-    with django_assert_max_num_queries(24):
+    # seven aggregates, the days of the visits (talk frequency reads them as the due page
+    # does), one upsert, and six savepoints: the same for 3 members or 3,000.
+    with django_assert_max_num_queries(25):
         services.evaluate(term=scored_term, organisation=world.committee, today=AFTER_TERM)
 
 
@@ -263,10 +267,94 @@ def test_grades_follow_the_thresholds(value, expected):
     assert scoring.grade(value, scoring.Thresholds(90, 75, 60)) == expected
 
 
-def test_frequency_asks_pro_rata_and_the_strictest_rule_wins():
+def test_frequency_asks_what_the_due_page_asks_and_the_strictest_rule_wins():
     rules = [Rule("", None, "term", 3), Rule("activist", None, "month", 1)]
-    # A student paired for the whole 142-day term: 3 talks. Half of it: 2 (1.5 rounded up).
-    assert contacts_asked(rules, contact_category="student", role_ids=frozenset(), days=142, term_days=142) == 3
-    assert contacts_asked(rules, contact_category="student", role_ids=frozenset(), days=71, term_days=142) == 2
-    # An activist: one a month beats three a term.
-    assert contacts_asked(rules, contact_category="activist", role_ids=frozenset(), days=142, term_days=142) == 5
+    after_term = date(2027, 1, 21)
+
+    def status(category, talks, day=after_term):
+        facts = PairingFacts(1, category, frozenset(), date(2026, 9, 1), date(2026, 9, 1), date(2027, 1, 20), talks)
+        return pairing_status(facts, rules, day)
+
+    # A student paired for the whole term: 3 talks asked, whenever they happen.
+    assert (status("student", ()).kept, status("student", ()).asked) == (0, 3)
+    late = (date(2027, 1, 10), date(2027, 1, 11), date(2027, 1, 12))
+    assert (status("student", late).kept, status("student", late).asked) == (3, 3)
+    # An activist: never 30 days without a talk beats three a term. The stretches end on
+    # 1 Oct, 31 Oct, 30 Nov and 30 Dec; the next would end after the term.
+    assert (status("activist", ()).kept, status("activist", ()).asked) == (0, 4)
+    monthly = (date(2026, 9, 20), date(2026, 10, 15), date(2026, 11, 10), date(2026, 12, 5), date(2027, 1, 1))
+    assert (status("activist", monthly).kept, status("activist", monthly).asked) == (5, 5)
+    # Before the first talk is due nothing is asked, so nothing is late.
+    assert status("student", (), day=date(2026, 10, 18)).asked == 0
+
+
+def _activist_pairing(world, talks=()):
+    activist = ContactFactory(organisation=world.branch_a, category=ContactCategory.ACTIVIST, name="积极分子甲")
+    with time_machine.travel(at(date(2026, 9, 1))):
+        term = open_term(world)
+        pairing_services.pairing_create(member=world.member_a1, contact=activist, term=term)
+    for day in talks:
+        with time_machine.travel(at(day)):
+            visit_services.visit_log(
+                user=world.member_a1.user,
+                contact=activist,
+                data=VisitData(happened_on=day, mode="talk", discussed="谈心"),
+            )
+    return term, activist
+
+
+def _due_standing(client, world, activist, day):
+    """What the member's due page says of the activist on that day."""
+    with time_machine.travel(at(day)):
+        client.force_login(world.member_a1.user)  # a session of that day: sessions last 8 hours
+        rows = client.get(reverse("visits:due")).context["rows"]
+    return next(status.standing for pairing, status in rows if pairing.contact_id == activist.pk)
+
+
+def _frequency_rate(world, term, day):
+    """The talk frequency item of member_a1's evaluation run on that day (the activist is their only pairing)."""
+    with time_machine.travel(at(day)):
+        services.evaluate(term=term, organisation=world.branch_a, today=day)
+    return Evaluation.objects.get(term=term, member=world.member_a1).frequency_rate
+
+
+FIRST_WEEK = [date(2026, 9, day) for day in range(2, 7)]  # five talks, 2 to 6 September
+
+
+def test_an_activist_talked_to_only_in_the_first_week_is_overdue_and_below_full_frequency(client, world):
+    term, activist = _activist_pairing(world, FIRST_WEEK)
+    assert _due_standing(client, world, activist, date(2026, 10, 6)) == Standing.DUE_SOON
+    assert _frequency_rate(world, term, date(2026, 10, 6)) == 1
+    assert _due_standing(client, world, activist, date(2026, 10, 7)) == Standing.OVERDUE
+    assert _frequency_rate(world, term, date(2026, 10, 7)) == Decimal("0.5")
+    assert _due_standing(client, world, activist, date(2026, 10, 15)) == Standing.OVERDUE
+    assert _frequency_rate(world, term, date(2026, 10, 15)) == Decimal("0.5")
+
+
+def test_an_activist_talked_to_within_every_month_is_on_track_and_at_full_frequency(client, world):
+    term, activist = _activist_pairing(world, [*FIRST_WEEK, date(2026, 10, 3)])
+    assert _due_standing(client, world, activist, date(2026, 10, 15)) == Standing.ON_TRACK
+    assert _frequency_rate(world, term, date(2026, 10, 15)) == 1
+
+
+@pytest.mark.parametrize(
+    ("talks", "day", "standing", "rate"),
+    [
+        ([], date(2026, 9, 20), Standing.ON_TRACK, None),  # nothing asked yet
+        ([], date(2026, 10, 2), Standing.OVERDUE, Decimal("0")),  # the first month went by without a talk
+        ([date(2026, 9, 25)], date(2026, 10, 20), Standing.DUE_SOON, Decimal("1")),  # due by 25 October
+        ([date(2026, 9, 25)], date(2026, 10, 26), Standing.OVERDUE, Decimal("0.5")),  # a month and a day on
+        # October's stretch was missed (5 Oct) and stays missed; the member is back on track now.
+        ([date(2026, 9, 5), date(2026, 10, 20)], date(2026, 10, 25), Standing.ON_TRACK, Decimal("0.6667")),
+        (
+            [date(2026, 9, 5), date(2026, 10, 2), date(2026, 10, 30)],
+            date(2026, 11, 20),
+            Standing.ON_TRACK,
+            Decimal("1"),
+        ),
+    ],
+)
+def test_the_due_page_and_the_evaluation_agree_on_an_activist(client, world, talks, day, standing, rate):
+    term, activist = _activist_pairing(world, talks)
+    assert _due_standing(client, world, activist, day) == standing
+    assert _frequency_rate(world, term, day) == rate

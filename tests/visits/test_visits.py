@@ -187,8 +187,10 @@ TERM_RULE = Rule("", None, "term", 3)
 MONTHLY_ACTIVISTS = Rule("activist", None, "month", 1)
 
 
-def facts(category="student", count=0, last=None, roles=frozenset()):
-    return PairingFacts(1, category, roles, date(2026, 9, 1), date(2026, 9, 1), date(2027, 1, 20), count, last)
+def facts(category="student", count=0, last=None, roles=frozenset(), talks=None):
+    """`count` talks, all on the day `last`, unless the days are given."""
+    talks = tuple(talks) if talks is not None else (last,) * count if last else ()
+    return PairingFacts(1, category, roles, date(2026, 9, 1), date(2026, 9, 1), date(2027, 1, 20), talks)
 
 
 def test_the_third_talk_meets_the_term_rule():
@@ -247,7 +249,7 @@ def test_due_page_issues_a_constant_number_of_queries(client, world, term, djang
             contact = ContactFactory(organisation=world.branch_a)
             pairing_services.pairing_create(member=world.member_a1, contact=contact, term=term)
     client.force_login(world.member_a1.user)
-    # session, user, scope x3, pairings, facts aggregate, roles, rules, leadership roles (default rule),
+    # session, user, scope x3, pairings, facts, visit days, roles, rules, leadership roles (default rule),
     # unread notifications
     with time_machine.travel(TODAY), django_assert_max_num_queries(12):
         response = client.get(reverse("visits:due"))
