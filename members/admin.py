@@ -218,6 +218,7 @@ class ContactAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if "category" in cleaned and "reasons" in cleaned:
             check_contact_reasons(
                 category=cleaned["category"], reason_codes=[reason.code for reason in cleaned["reasons"]]
