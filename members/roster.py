@@ -122,7 +122,7 @@ CONTACT_COLUMNS = (
 COLUMNS = {RosterKind.MEMBERS: MEMBER_COLUMNS, RosterKind.CONTACTS: CONTACT_COLUMNS}
 
 
-def _in_every_language(text: Promise) -> set[str]:
+def _in_every_language(text: str | Promise) -> set[str]:
     from django.conf import settings
 
     spellings = set()

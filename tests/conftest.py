@@ -177,7 +177,9 @@ def build_world():
                                    └ branch B (secretary_b)
     """
     committee = OrganisationFactory.create(name="学院党委", code="C", kind=OrganisationKind.COMMITTEE)
-    general = OrganisationFactory.create(name="教工党总支", code="G", kind=OrganisationKind.GENERAL_BRANCH, parent=committee)
+    general = OrganisationFactory.create(
+        name="教工党总支", code="G", kind=OrganisationKind.GENERAL_BRANCH, parent=committee
+    )
     branch_a = OrganisationFactory.create(name="甲党支部", code="A", parent=general)
     branch_b = OrganisationFactory.create(name="乙党支部", code="B", parent=general)
     group_a1 = OrganisationFactory.create(name="甲一党小组", code="A1", kind=OrganisationKind.GROUP, parent=branch_a)

@@ -91,7 +91,7 @@ class ServicePostAdmin(ScopedAdmin):
 
     @admin.display(description=_("places taken"), ordering="taken")
     def taken(self, obj: ServicePost) -> int:
-        return obj.taken
+        return obj.taken  # type: ignore[attr-defined]  # annotated by get_queryset below
 
     def get_queryset(self, request) -> QuerySet[ServicePost]:
         scope = get_scope(request.user)

@@ -40,9 +40,7 @@ class RequestFilter(django_filters.FilterSet):
             organisation_filter.queryset = organisation_list(user=request_user).order_by("path")
             responsible_filter = self.filters["responsible"]
             assert isinstance(responsible_filter, django_filters.ModelChoiceFilter)
-            responsible_filter.queryset = (
-                member_list(user=request_user).prefetch_related(None).order_by("name", "id")
-            )
+            responsible_filter.queryset = member_list(user=request_user).prefetch_related(None).order_by("name", "id")
         else:  # a member's ledger holds only their own requests: nothing to narrow by
             del self.filters["organisation"]
             del self.filters["responsible"]

@@ -45,7 +45,9 @@ def reported_pledge(member, title="为空巢老人每月理发") -> Pledge:
 
 
 def in_service(world, name="在职党员", organisation=None):
-    member = MemberFactory.create(name=name, organisation=organisation or world.branch_a, category=MemberCategory.IN_SERVICE)
+    member = MemberFactory.create(
+        name=name, organisation=organisation or world.branch_a, category=MemberCategory.IN_SERVICE
+    )
     member.user = UserFactory.create(username=f"user-{member.pk}")
     member.save()
     return member
