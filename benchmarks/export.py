@@ -26,6 +26,7 @@ mark there. `--profile` prints the top functions of each timed section (cProfile
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
@@ -35,6 +36,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any, cast
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "liaison.settings")
@@ -294,7 +296,7 @@ def build_visits(rows: int, user_id: int) -> int:
     from visits.models import Visit, VisitHelp
 
     sql = VISITS_SQL.format(visit=Visit._meta.db_table, pairing=Pairing._meta.db_table)
-    params = {
+    params: dict[str, Any] = {
         "start": TERM_START,
         "days": TERM_DAYS,
         "places": PLACES,
@@ -450,7 +452,7 @@ def load_floor_rows(columns) -> list[list]:
         return sum(amounts, Decimal(0)) if amounts else None
 
     shared: dict[str, str] = {}  # one str object per distinct name, as a real in-memory source would hold
-    rows = [[str(column.label) for column in columns]]
+    rows: list[list[object]] = [[str(column.label) for column in columns]]
     visits = (
         Visit.objects.order_by("happened_on", "id")
         .values_list(
@@ -570,7 +572,9 @@ def main() -> None:
     parser.add_argument("--phase", choices=["ledger", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    sys.stdout.reconfigure(line_buffering=True)  # progress lines in order when logging to a file
+    cast(io.TextIOWrapper, sys.stdout).reconfigure(
+        line_buffering=True
+    )  # progress lines in order when logging to a file
 
     if args.phase:
         phase = phase_ledger if args.phase == "ledger" else phase_floor

@@ -22,5 +22,5 @@ class PrivateStorage(FileSystemStorage):
         return os.path.abspath(self.base_location)
 
     @property
-    def base_url(self) -> None:
+    def base_url(self) -> None:  # type: ignore[override]  # Django handles None (url() raises); the stubs say str
         return None

@@ -4,6 +4,8 @@ Rights come from roles (see members/rules.py), not from is_staff or stored
 permissions: a branch secretary can sign in here as soon as they are named.
 """
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
@@ -71,7 +73,13 @@ class ScopedAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SensitiveFieldsMixin:
+if TYPE_CHECKING:
+    _ModelAdminBase = admin.ModelAdmin
+else:
+    _ModelAdminBase = object
+
+
+class SensitiveFieldsMixin(_ModelAdminBase):
     """Personal data appears in full only to those entitled; opening it for editing is logged."""
 
     sensitive_fields: tuple[str, ...] = ()
@@ -185,7 +193,7 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
     autocomplete_fields = ["organisation", "user"]
     filter_horizontal = ["roles"]
     sensitive_fields = ("id_number", "phone")
-    fields = MEMBER_FIELDS
+    fields = tuple(MEMBER_FIELDS)
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Member) -> str:
@@ -218,6 +226,7 @@ class ContactAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if "category" in cleaned and "reasons" in cleaned:
             check_contact_reasons(
                 category=cleaned["category"], reason_codes=[reason.code for reason in cleaned["reasons"]]
@@ -234,7 +243,7 @@ class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     autocomplete_fields = ["organisation"]
     filter_horizontal = ["reasons"]
     sensitive_fields = ("id_number", "phone", "address")
-    fields = CONTACT_FIELDS
+    fields = tuple(CONTACT_FIELDS)
 
     @admin.display(description=_("phone"))
     def masked_phone(self, obj: Contact) -> str:

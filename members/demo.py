@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -203,11 +204,18 @@ def _field_work(branch: Organisation, member, term) -> None:
     from visits.services import HelpGiven, VisitData, visit_log
 
     today = timezone.localdate()
+    assert branch.secretary is not None and branch.secretary.user is not None  # linked by _demo_accounts
     user, secretary = member.user, branch.secretary.user
     contacts = [pairing.contact for pairing in member.pairings.select_related("contact").order_by("id")[:3]]
     for days_ago, contact, mode, discussed, extra in (
         (20, contacts[0], VisitMode.TALK, "了解学习进度和期末复习安排", {}),
-        (9, contacts[1], VisitMode.HOME_VISIT, "走访宿舍，了解生活情况", {"help": [HelpGiven("money", amount=500)]}),
+        (
+            9,
+            contacts[1],
+            VisitMode.HOME_VISIT,
+            "走访宿舍，了解生活情况",
+            {"help": [HelpGiven("money", amount=Decimal(500))]},
+        ),
         (2, contacts[0], VisitMode.PHONE, "电话询问奖学金申请材料", {"request_summary": "奖学金申请材料提交时间太紧"}),
     ):
         # Early in a term the logs bunch up on its first day.
@@ -316,7 +324,7 @@ def _term_activity(term, committee: Organisation, builder: DemoBuilder) -> None:
     evaluate(term=term, organisation=committee)
 
 
-CONTACT_MIX = {
+CONTACT_MIX: dict[str, list[tuple[ContactCategory, int]]] = {
     # branch category → share of each contact category
     MemberCategory.FACULTY: [
         (ContactCategory.STAFF, 5),
@@ -373,6 +381,7 @@ def _demo_accounts(committee: Organisation, branch: Organisation, member) -> dic
     services.appointment_create(user=admin, organisation=committee, role=Appointment.Role.ADMINISTRATOR)
     inspector = user_model.objects.create_user("inspector", password=DEMO_PASSWORD, first_name="纪委督查")
     services.appointment_create(user=inspector, organisation=committee, role=Appointment.Role.INSPECTOR)
+    assert branch.secretary is not None  # every demo branch is built with one
     services.member_link_account(member=branch.secretary, username="secretary", password=DEMO_PASSWORD)
     services.member_link_account(member=member, username="member", password=DEMO_PASSWORD)
     return {

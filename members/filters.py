@@ -26,7 +26,9 @@ class ContactFilter(django_filters.FilterSet):
 
         if request_user is not None:
             if get_scope(request_user).has_staff_role:
-                self.filters["organisation"].queryset = organisation_list(user=request_user).order_by("path")
+                organisation_filter = self.filters["organisation"]
+                assert isinstance(organisation_filter, django_filters.ModelChoiceFilter)
+                organisation_filter.queryset = organisation_list(user=request_user).order_by("path")
             else:  # a member's contacts are their own: no organisation to choose
                 del self.filters["organisation"]
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db.models import TextChoices
 from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from .models import (
     REASONS_BY_CATEGORY,
@@ -49,7 +51,7 @@ class Column:
     key: str
     header: Promise
     required: bool = False
-    choices: type | None = None  # a TextChoices class
+    choices: type[TextChoices] | None = None
     many: bool = False  # a list of choices separated by 、 or ,
     parse: Callable[[Any], Any] | None = None
     width: int = 14
@@ -120,7 +122,7 @@ CONTACT_COLUMNS = (
 COLUMNS = {RosterKind.MEMBERS: MEMBER_COLUMNS, RosterKind.CONTACTS: CONTACT_COLUMNS}
 
 
-def _in_every_language(text: Promise) -> set[str]:
+def _in_every_language(text: str | Promise) -> set[str]:
     from django.conf import settings
 
     spellings = set()
@@ -130,7 +132,7 @@ def _in_every_language(text: Promise) -> set[str]:
     return spellings
 
 
-def _choice_lookup(choices: type) -> dict[str, str]:
+def _choice_lookup(choices: type[TextChoices]) -> dict[str, str]:
     """Cell text → stored value, accepting the code and the label in every language."""
     lookup: dict[str, str] = {}
     for value, label in choices.choices:
@@ -305,6 +307,7 @@ def build_template(*, kind: str, organisations: Iterable[Organisation]) -> bytes
     columns = COLUMNS[kind]
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
     sheet.title = _("Roster")
     sheet.append([f"{column.header}{'*' if column.required else ''}" for column in columns])
     sheet.freeze_panes = "A2"

@@ -34,7 +34,7 @@ def organisation_read_roots(*, user: User | AnonymousUser) -> QuerySet[Organisat
     """The organisations at the top of each subtree the user may read: where the admin's tree starts."""
     scope = get_scope(user)
     if scope.is_superuser:
-        return Organisation.get_root_nodes().select_related("secretary")
+        return Organisation.objects.get_root_nodes().select_related("secretary")
     return organisation_list(user=user).filter(path__in=scope.read_paths)
 
 
@@ -44,6 +44,7 @@ def organisation_manageable_get(
     """An organisation the user manages, from a submitted id; None for anything else, malformed ids included."""
     if not str(organisation_id or "").isdigit():
         return None
+    assert organisation_id is not None  # None is not digits
     return organisation_manageable_list(user=user).filter(pk=organisation_id).first()
 
 

@@ -24,7 +24,7 @@ CONTACTS_PER_PAGE = 50
 @login_required
 def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = get_scope(request.user)
-    context = {
+    context: dict[str, object] = {
         "scope": scope,
         "member": scope.member,
         "managed_organisations": selectors.organisation_managed_roots(user=request.user),

@@ -42,6 +42,7 @@ class PairingAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if self.instance.pk is None and all(cleaned.get(name) for name in ("member", "contact", "term")):
             services.pairing_validate(member=cleaned["member"], contact=cleaned["contact"], term=cleaned["term"])
         return cleaned

@@ -26,7 +26,9 @@ class BoardFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.term = term
         if organisations is not None:
-            self.filters["organisation"].queryset = organisations
+            organisation_filter = self.filters["organisation"]
+            assert isinstance(organisation_filter, django_filters.ModelChoiceFilter)
+            organisation_filter.queryset = organisations
 
     def filter_subtree(self, queryset: QuerySet, name: str, value: Organisation) -> QuerySet:
         return queryset.filter(organisation__path__startswith=value.path)

@@ -22,6 +22,7 @@ class TermOpenForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if cleaned.get("starts_on") and cleaned.get("ends_on") and cleaned["ends_on"] <= cleaned["starts_on"]:
             self.add_error("ends_on", _("The term must end after it starts."))
         return cleaned

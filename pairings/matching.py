@@ -312,7 +312,7 @@ class _BucketSolver:
         member_items = [(need.member_id, need.path, need.shortfall) for need in self.needs]
         contact_items = [(slot.contact_id, slot.path, slot.capacity) for slot in self.slots]
         relevant = {(m, c) for m, c in self.forbidden if m in self.member_path and c in self.contact_path}
-        built = None
+        built: tuple[_Network, _GroupEdges, _DirectEdges] | None = None
         if relevant:
             members = _classes(member_items, {m for m, _c in relevant})
             contacts = _classes(contact_items, {c for _m, c in relevant})
@@ -320,6 +320,7 @@ class _BucketSolver:
         if built is None:
             members, contacts = _classes(member_items, set()), _classes(contact_items, set())
             built = self._build(members, contacts, set(), None)
+            assert built is not None  # without a limit the network is always built
         network, group_edges, direct_edges = built
         network.min_cost_max_flow(0, 1)
         return self._split(network, members, contacts, group_edges, direct_edges)
@@ -457,9 +458,9 @@ class _BucketSolver:
     def _repair(self, room: dict[int, int], got: dict[int, set[int]]) -> list[Proposal]:
         """Offer the members still short the nearest allowed contacts with room (only after dropped units)."""
         with_room: dict[str, list[int]] = defaultdict(list)
-        for contact in sorted(room):
-            if room[contact] > 0:
-                with_room[self.contact_path[contact]].append(contact)
+        for contact_id in sorted(room):
+            if room[contact_id] > 0:
+                with_room[self.contact_path[contact_id]].append(contact_id)
         waiting = [
             (len(got[member]) - self.shortfall[member], member)
             for member in sorted(self.shortfall)

@@ -308,10 +308,10 @@ def quota_compute(*, term: Term, organisation: Organisation) -> int:
     rules = _rules_of(term)
     profiles = _member_profiles(organisation)
     overrides: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
-    for member_id, category, unit, required in QuotaOverride.objects.filter(
+    for member_id, category, unit, required_count in QuotaOverride.objects.filter(
         term=term, member__organisation__path__startswith=organisation.path
     ).values_list("member_id", "contact_category", "unit", "required"):
-        overrides[member_id][(category, unit)] = required
+        overrides[member_id][(category, unit)] = required_count
     counts = group_counts(
         Pairing.objects.filter(
             term=term, status=PairingStatus.ACTIVE, member__organisation__path__startswith=organisation.path

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -96,9 +98,7 @@ def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
     term = term_from(request)
     for organisation in member_selectors.organisation_managed_roots(user=request.user):
-        transaction.on_commit(
-            lambda organisation_id=organisation.pk: quota_compute_task.delay(term.pk, organisation_id)
-        )
+        transaction.on_commit(partial(quota_compute_task.delay, term.pk, organisation.pk))
     messages.success(request, _("The quota status is being recomputed."))
     return redirect(reverse("pairings:board") + f"?term={term.pk}")
 
@@ -161,7 +161,11 @@ def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpRespon
     member = _managed_member_or_404(request, member_id)
     term = term_from(request)
     if request.method == "POST":
-        contact = member_selectors.contact_list(user=request.user).filter(pk=request.POST.get("contact")).first()
+        contact = (
+            member_selectors.contact_list(user=request.user)
+            .filter(pk=request.POST.get("contact"))  # type: ignore[misc]  # pk=None matches nothing: a 404 below
+            .first()
+        )
         if contact is None or not get_scope(request.user).manages(contact.organisation):
             raise Http404(_("No such contact."))
         try:
@@ -216,7 +220,7 @@ def pairing_end(request: AuthenticatedHttpRequest, pairing_id: int) -> HttpRespo
             services.quota_compute(term=pairing.term, organisation=pairing.member.organisation)
             messages.success(request, _("The pairing has ended; its history is kept."))
     else:
-        _flash_errors(request, [message for errors in form.errors.values() for message in errors])
+        _flash_errors(request, [str(message) for errors in form.errors.values() for message in errors])
     return redirect(reverse("pairings:member_pair", args=[pairing.member_id]) + f"?term={pairing.term_id}")
 
 
@@ -232,7 +236,7 @@ def quota_override(request: AuthenticatedHttpRequest, member_id: int) -> HttpRes
         services.quota_compute(term=term, organisation=member.organisation)
         messages.success(request, _("The quota of %(member)s was adjusted.") % {"member": member})
     else:
-        _flash_errors(request, [message for errors in form.errors.values() for message in errors])
+        _flash_errors(request, [str(message) for errors in form.errors.values() for message in errors])
     return redirect(reverse("pairings:member_pair", args=[member.pk]) + f"?term={term.pk}")
 
 

@@ -317,7 +317,7 @@ def _member_rows(term: Term, organisation: Organisation) -> list[MemberRow]:
     evaluations = {
         row["member_id"]: row
         for row in Evaluation.objects.filter(term=term, member__organisation=organisation)
-        .annotate(grade=_grade())
+        .annotate(grade=_grade())  # type: ignore[no-redef, misc]  # grade is a property, not a field: allowed
         .values("id", "member_id", "score", "grade")
     }
     rows = []

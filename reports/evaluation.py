@@ -38,7 +38,7 @@ from visits.selectors import pairing_facts, rules_for_term
 from . import scoring
 from .models import SATISFIED_RATINGS, ItemKind, SurveyResponse
 
-PLEDGE_RATING_VALUE = {
+PLEDGE_RATING_VALUE: dict[str, Decimal] = {
     PledgeRating.EXCELLENT: Decimal("1"),
     PledgeRating.GOOD: Decimal("0.8"),
     PledgeRating.FAIR: Decimal("0.6"),
@@ -108,6 +108,7 @@ def _request_rates(term: Term, subtree: str, until: date) -> dict[int, Decimal |
     due: dict[int, int] = defaultdict(int)
     on_time: dict[int, int] = defaultdict(int)
     for member_id, deadline, done_at in rows:
+        assert deadline is not None  # deadline__range leaves out requests without one
         due[member_id] += 1
         if done_at is not None and timezone.localdate(done_at) <= deadline:
             on_time[member_id] += 1

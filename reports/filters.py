@@ -25,7 +25,9 @@ class EvaluationFilter(django_filters.FilterSet):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["organisation"].queryset = organisations
+        organisation_filter = self.filters["organisation"]
+        assert isinstance(organisation_filter, django_filters.ModelChoiceFilter)
+        organisation_filter.queryset = organisations
 
     def within(self, queryset, name, value):
         return queryset.filter(organisation__path__startswith=value.path)

@@ -1,6 +1,10 @@
+from __future__ import annotations
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+from members.models import Organisation
 
 from . import services
 from .ledgers import LEDGER_LABELS
@@ -31,7 +35,7 @@ class EvaluationPolicyForm(forms.ModelForm):
 
     @property
     def thresholds(self) -> dict[str, int]:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def clean(self):
         cleaned = super().clean()
@@ -68,7 +72,9 @@ class SurveyAnswerForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None, empty_label=None)
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=None, empty_label=None
+    )
     kind = forms.ChoiceField(label=_("Ledger"), choices=[(kind.value, label) for kind, label in LEDGER_LABELS.items()])
     full_personal_data = forms.BooleanField(
         label=_("Full phone numbers"),
@@ -80,6 +86,8 @@ class ExportForm(forms.Form):
 
     def __init__(self, *args, organisations, may_ask_full: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
+        organisation_field = self.fields["organisation"]
+        assert isinstance(organisation_field, forms.ModelChoiceField)
+        organisation_field.queryset = organisations
         if not may_ask_full:
             del self.fields["full_personal_data"]

@@ -43,7 +43,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -144,7 +144,7 @@ class LedgerSheet:
             header.append(cell)
         ws.append(header)
 
-    def _text_cell(self, value: str) -> WriteOnlyCell:
+    def _text_cell(self, value: str) -> Cell:
         cell = WriteOnlyCell(self.ws, value=value)
         cell.data_type = "s"
         return cell
@@ -161,7 +161,7 @@ class LedgerSheet:
             cell.number_format = DATE_FORMAT
             return cell
         if kind in (Kind.MONEY, Kind.PERCENT) and isinstance(value, int | float | Decimal):
-            cell = WriteOnlyCell(self.ws, value=value)
+            cell = WriteOnlyCell(self.ws, value=value)  # type: ignore[arg-type]  # openpyxl takes Decimal; stubs omit it
             cell.number_format = MONEY_FORMAT if kind is Kind.MONEY else PERCENT_FORMAT
             return cell
         if isinstance(value, str):
@@ -418,7 +418,7 @@ def _bucket_order(bucket: Bucket) -> tuple[int, int]:
     )
 
 
-def _bucket_label(bucket: Bucket) -> Promise:
+def _bucket_label(bucket: Bucket) -> str | Promise:
     category, unit = bucket
     category_label = ContactCategory(category).label if category in ContactCategory.values else _("any category")
     unit_label = ContactKind(unit).label if unit in ContactKind.values else unit

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -166,7 +167,7 @@ class Evaluation(models.Model):
     def grade(self) -> str:
         return self.adjusted_grade or self.computed_grade
 
-    def get_grade_display(self) -> str:
+    def get_grade_display(self) -> str | Promise:
         return Grade(self.grade).label if self.grade else ""
 
 

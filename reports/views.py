@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -273,7 +274,7 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def export(request: AuthenticatedHttpRequest) -> HttpResponse:
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Choose a ledger; small ones download at once, large ones become a job with a progress bar."""
     scope = get_scope(request.user)
     if not scope.has_staff_role:
@@ -292,6 +293,7 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
             content = build_ledgers(
                 user=request.user, term=term, organisation=organisation, kind=kind, full_personal_data=full
             )
+            assert content is not None  # without a path, the bytes are returned
             filename = services.export_filename(term=term, organisation=organisation, kind=kind)
             return _xlsx_response(content, filename)
         job = services.export_job_create(
@@ -311,10 +313,12 @@ def export(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _xlsx_response(content: bytes | FileResponse, filename: str) -> HttpResponse:
+def _xlsx_response(content: bytes | FileResponse, filename: str) -> HttpResponseBase:
     response = content if isinstance(content, FileResponse) else HttpResponse(content, content_type=XLSX)
     response["Content-Type"] = XLSX
-    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    disposition = content_disposition_header(as_attachment=True, filename=filename)
+    assert disposition is not None  # always one for an attachment
+    response["Content-Disposition"] = disposition
     return response
 
 
@@ -330,7 +334,7 @@ def export_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
 
 
 @login_required
-def export_download(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
+def export_download(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponseBase:
     job = _job_or_404(request, job_id)
     if job.status != ExportJob.Status.DONE or not job.file:
         raise Http404(_("This export is not ready."))

@@ -176,15 +176,17 @@ def build_world():
     committee C ─ general branch G ─ branch A (secretary_a; members member_a1, member_a2; group A1)
                                    └ branch B (secretary_b)
     """
-    committee = OrganisationFactory(name="学院党委", code="C", kind=OrganisationKind.COMMITTEE)
-    general = OrganisationFactory(name="教工党总支", code="G", kind=OrganisationKind.GENERAL_BRANCH, parent=committee)
-    branch_a = OrganisationFactory(name="甲党支部", code="A", parent=general)
-    branch_b = OrganisationFactory(name="乙党支部", code="B", parent=general)
-    group_a1 = OrganisationFactory(name="甲一党小组", code="A1", kind=OrganisationKind.GROUP, parent=branch_a)
+    committee = OrganisationFactory.create(name="学院党委", code="C", kind=OrganisationKind.COMMITTEE)
+    general = OrganisationFactory.create(
+        name="教工党总支", code="G", kind=OrganisationKind.GENERAL_BRANCH, parent=committee
+    )
+    branch_a = OrganisationFactory.create(name="甲党支部", code="A", parent=general)
+    branch_b = OrganisationFactory.create(name="乙党支部", code="B", parent=general)
+    group_a1 = OrganisationFactory.create(name="甲一党小组", code="A1", kind=OrganisationKind.GROUP, parent=branch_a)
 
     def member(name, organisation, username):
-        person = MemberFactory(name=name, organisation=organisation)
-        person.user = UserFactory(username=username)
+        person = MemberFactory.create(name=name, organisation=organisation)
+        person.user = UserFactory.create(username=username)
         person.save()
         return person
 
@@ -195,24 +197,24 @@ def build_world():
     services.organisation_set_secretary(organisation=branch_a, secretary=secretary_a)
     services.organisation_set_secretary(organisation=branch_b, secretary=secretary_b)
 
-    administrator = UserFactory(username="administrator")
+    administrator = UserFactory.create(username="administrator")
     services.appointment_create(user=administrator, organisation=committee, role=Appointment.Role.ADMINISTRATOR)
-    inspector = UserFactory(username="inspector")
+    inspector = UserFactory.create(username="inspector")
     services.appointment_create(user=inspector, organisation=committee, role=Appointment.Role.INSPECTOR)
-    outsider = UserFactory(username="outsider")
+    outsider = UserFactory.create(username="outsider")
 
-    term = TermFactory(organisation=committee, starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20))
-    contact_a1 = ContactFactory(
+    term = TermFactory.create(organisation=committee, starts_on=date(2026, 9, 1), ends_on=date(2027, 1, 20))
+    contact_a1 = ContactFactory.create(
         name="张同学",
         organisation=branch_a,
         phone="13812345678",
         id_number="110101199003076632",
         address="北京市海淀区学府路88号3栋502室",
     )
-    contact_a2 = ContactFactory(name="李老师", organisation=branch_a, category=ContactCategory.STAFF)
-    contact_b = ContactFactory(name="王同学", organisation=branch_b)
-    PairingFactory(member=member_a1, contact=contact_a1, term=term)
-    PairingFactory(member=member_a2, contact=contact_a2, term=term)
+    contact_a2 = ContactFactory.create(name="李老师", organisation=branch_a, category=ContactCategory.STAFF)
+    contact_b = ContactFactory.create(name="王同学", organisation=branch_b)
+    PairingFactory.create(member=member_a1, contact=contact_a1, term=term)
+    PairingFactory.create(member=member_a2, contact=contact_a2, term=term)
 
     return SimpleNamespace(
         committee=committee,

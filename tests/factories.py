@@ -4,9 +4,19 @@ from datetime import date, timedelta
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 
 from members import services
-from members.models import Contact, ContactCategory, Gender, Member, MemberCategory, MemberStatus, OrganisationKind
+from members.models import (
+    Contact,
+    ContactCategory,
+    Gender,
+    Member,
+    MemberCategory,
+    MemberStatus,
+    Organisation,
+    OrganisationKind,
+)
 from members.validators import id_number_check_char
 from pairings.models import Pairing, Term, TermKind
 
@@ -20,7 +30,7 @@ def make_id_number(serial: int) -> str:
     return first17 + id_number_check_char(first17)
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -30,12 +40,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):
+    def saved(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save()
 
 
-class OrganisationFactory(factory.Factory):
+class OrganisationFactory(factory.Factory[Organisation]):
     """Organisations go through `organisation_create`, which keeps the tree valid."""
 
     class Meta:
@@ -55,7 +65,7 @@ class OrganisationFactory(factory.Factory):
         raise NotImplementedError("Organisations are saved as tree nodes; use create().")
 
 
-class MemberFactory(factory.django.DjangoModelFactory):
+class MemberFactory(factory.django.DjangoModelFactory[Member]):
     class Meta:
         model = Member
 
@@ -67,7 +77,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
     phone = factory.Sequence(lambda n: f"139{n:08d}")
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 
@@ -80,7 +90,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     unit = "计算机系"
 
 
-class TermFactory(factory.django.DjangoModelFactory):
+class TermFactory(factory.django.DjangoModelFactory[Term]):
     class Meta:
         model = Term
 
@@ -91,7 +101,7 @@ class TermFactory(factory.django.DjangoModelFactory):
     is_current = True
 
 
-class PairingFactory(factory.django.DjangoModelFactory):
+class PairingFactory(factory.django.DjangoModelFactory[Pairing]):
     class Meta:
         model = Pairing
 

@@ -49,7 +49,7 @@ def django_catalogue_zh_hans() -> dict[str, str]:
         if locale_dir.parent == settings.BASE_DIR or not mo.exists():
             continue
         with mo.open("rb") as file:
-            catalogue = gettext_module.GNUTranslations(file)._catalog
+            catalogue = gettext_module.GNUTranslations(file)._catalog  # type: ignore[attr-defined]  # no public accessor
         merged.update({msgid: msgstr for msgid, msgstr in catalogue.items() if isinstance(msgid, str) and msgid})
     return merged
 

@@ -88,6 +88,7 @@ class VisitForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         for error in self.upload_errors:
             self.add_error("photos" if "photos" in self.fields else None, error)
         if cleaned.get("situation") and not cleaned.get("situation_details", "").strip():

@@ -91,7 +91,7 @@ class ServicePostAdmin(ScopedAdmin):
 
     @admin.display(description=_("places taken"), ordering="taken")
     def taken(self, obj: ServicePost) -> int:
-        return obj.taken
+        return obj.taken  # type: ignore[attr-defined]  # annotated by get_queryset below
 
     def get_queryset(self, request) -> QuerySet[ServicePost]:
         scope = get_scope(request.user)
@@ -131,6 +131,7 @@ class CommunityRegistrationAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         if self.instance.pk is None and all(cleaned.get(name) for name in ("member", "community", "registered_on")):
             pledges.community_registration_validate(
                 member=cleaned["member"], community=cleaned["community"], registered_on=cleaned["registered_on"]

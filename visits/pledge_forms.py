@@ -1,6 +1,10 @@
+from __future__ import annotations
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from members.models import Member, Organisation
 
 from .models import PledgeRating, PledgeState
 
@@ -45,7 +49,7 @@ class PledgeReviewFilterForm(forms.Form):
 
 
 class ServicePostForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
+    organisation: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label=_("Organisation"), queryset=None)
     title = forms.CharField(
         label=_("Post"), max_length=100, help_text=_("For example: elder care, policy explanation.")
     )
@@ -54,20 +58,26 @@ class ServicePostForm(forms.Form):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisation"].queryset = organisations
+        organisation_field = self.fields["organisation"]
+        assert isinstance(organisation_field, forms.ModelChoiceField)
+        organisation_field.queryset = organisations
 
 
 class CommunityRegistrationForm(forms.Form):
     """A member reporting for themselves leaves out `member`; a secretary picks one."""
 
-    member = forms.ModelChoiceField(label=_("Party member"), queryset=None)
-    community = forms.ModelChoiceField(label=_("Community"), queryset=None)
+    member: forms.ModelChoiceField[Member] = forms.ModelChoiceField(label=_("Party member"), queryset=None)
+    community: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label=_("Community"), queryset=None)
     registered_on = forms.DateField(label=_("Registered on"), widget=DATE_WIDGET, initial=timezone.localdate)
 
     def __init__(self, *args, members=None, communities, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities
+        community_field = self.fields["community"]
+        assert isinstance(community_field, forms.ModelChoiceField)
+        community_field.queryset = communities
         if members is None:
             del self.fields["member"]
         else:
-            self.fields["member"].queryset = members
+            member_field = self.fields["member"]
+            assert isinstance(member_field, forms.ModelChoiceField)
+            member_field.queryset = members

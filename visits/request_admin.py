@@ -19,7 +19,7 @@ from .request_selectors import request_list
 
 class RequestTransitionInline(admin.TabularInline):
     model = RequestTransition
-    fields = ["at", "from_state", "to_state", "by", "comment"]
+    fields = ("at", "from_state", "to_state", "by", "comment")
     readonly_fields = fields
     extra = 0
     can_delete = False

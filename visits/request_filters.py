@@ -35,10 +35,12 @@ class RequestFilter(django_filters.FilterSet):
         from members.selectors import member_list, organisation_list
 
         if request_user is not None and get_scope(request_user).has_staff_role:
-            self.filters["organisation"].queryset = organisation_list(user=request_user).order_by("path")
-            self.filters["responsible"].queryset = (
-                member_list(user=request_user).prefetch_related(None).order_by("name", "id")
-            )
+            organisation_filter = self.filters["organisation"]
+            assert isinstance(organisation_filter, django_filters.ModelChoiceFilter)
+            organisation_filter.queryset = organisation_list(user=request_user).order_by("path")
+            responsible_filter = self.filters["responsible"]
+            assert isinstance(responsible_filter, django_filters.ModelChoiceFilter)
+            responsible_filter.queryset = member_list(user=request_user).prefetch_related(None).order_by("name", "id")
         else:  # a member's ledger holds only their own requests: nothing to narrow by
             del self.filters["organisation"]
             del self.filters["responsible"]

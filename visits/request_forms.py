@@ -32,8 +32,12 @@ class RequestCreateForm(forms.Form):
             del self.fields["organisation"]
             del self.fields["source"]
         else:
-            self.fields["organisation"].queryset = organisations
-        self.fields["contact"].queryset = contacts
+            organisation_field = self.fields["organisation"]
+            assert isinstance(organisation_field, forms.ModelChoiceField)
+            organisation_field.queryset = organisations
+        contact_field = self.fields["contact"]
+        assert isinstance(contact_field, forms.ModelChoiceField)
+        contact_field.queryset = contacts
         self.fields["contact"].required = contact_required
 
 
@@ -65,10 +69,13 @@ class RequestTransitionForm(forms.Form):
             del self.fields["responsible"]
             del self.fields["deadline"]
         else:
-            self.fields["responsible"].queryset = responsible_choices
+            responsible_field = self.fields["responsible"]
+            assert isinstance(responsible_field, forms.ModelChoiceField)
+            responsible_field.queryset = responsible_choices
 
     def clean(self):
         cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
         # Who and by when matter only for an assignment; the service checks they are there.
         if cleaned.get("to_state") != RequestState.ASSIGNED:
             cleaned["responsible"] = None

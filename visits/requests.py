@@ -27,7 +27,7 @@ Inspectors read, and never move.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -284,7 +284,7 @@ def requests_supervise_overdue(*, today: date) -> int:
                     message=message[:MESSAGE_LENGTH],
                     url=url,
                 )
-                for user_id in sorted(recipients)
+                for user_id in sorted(cast(set[int], recipients))  # None was discarded
             ]
         Notification.objects.bulk_create(notifications)
     return len(overdue)

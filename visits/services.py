@@ -29,6 +29,8 @@ from .photos import photos_prepare
 from .selectors import pairing_facts, rules_for_term
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from django.contrib.auth.models import User
 
 
@@ -88,7 +90,7 @@ def _save_help(visit: Visit, help_given: list[HelpGiven]) -> None:
 
 
 @transaction.atomic
-def visit_log(*, user: User, contact: Contact, data: VisitData, photos: list[UploadedFile] = ()) -> Visit:
+def visit_log(*, user: User, contact: Contact, data: VisitData, photos: Sequence[UploadedFile] = ()) -> Visit:
     """Log a visit or talk with a paired contact; urgent situations go to the branch secretary at once.
 
     Photos are checked and re-encoded without metadata (visits/photos.py) before anything is saved.
@@ -197,7 +199,7 @@ def _secretaries_of(member: Member) -> list[User]:
     path = member.organisation.path
     paths = [path[:length] for length in range(Organisation.steplen, len(path) + 1, Organisation.steplen)]
     return [
-        organisation.secretary.user
+        organisation.secretary.user  # type: ignore[union-attr, misc]  # secretary__user__isnull=False: both are set
         for organisation in Organisation.objects.filter(path__in=paths, secretary__user__isnull=False)
         .select_related("secretary__user")
         .order_by("-depth")
@@ -244,6 +246,7 @@ def reminders_send(*, today: date) -> int:
         ):
             if pairing_status(facts, rules, today).standing == Standing.OVERDUE:
                 overdue[member_id] += 1
+                assert user_id is not None  # member__user__isnull=False
                 users[member_id] = user_id
     already = set(
         Notification.objects.filter(

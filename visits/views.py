@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -42,6 +43,7 @@ def _add_errors(form: VisitForm, error: ValidationError) -> None:
 @login_required
 def visit_create(request: AuthenticatedHttpRequest, contact_id: int) -> HttpResponse:
     limit = photos.PhotoUploadLimit(request)
+    assert isinstance(request.upload_handlers, list)  # immutable only once the body is read
     request.upload_handlers.insert(0, limit)
     return _visit_create(request, contact_id, limit)
 
@@ -93,6 +95,7 @@ def visit_detail(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespon
 @login_required
 def visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse:
     # The form takes no photos; files sent anyway are still read no further than the limit.
+    assert isinstance(request.upload_handlers, list)  # immutable only once the body is read
     request.upload_handlers.insert(0, photos.PhotoUploadLimit(request))
     return _visit_edit(request, visit_id)
 
@@ -117,7 +120,7 @@ def _visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespons
 
 
 @require_safe
-def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpResponse:
+def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpResponseBase:
     """A visit's photo, for exactly those who may read the visit; 404 for everyone else,
     anonymous included, so that ids cannot be probed."""
     photo = selectors.visit_photo_get(user=request.user, visit_id=visit_id, photo_id=photo_id)
@@ -125,6 +128,7 @@ def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpRespo
         raise Http404(_("No such photo."))
     name = photo.image.name
     prefix = settings.PRIVATE_MEDIA_X_ACCEL_PREFIX
+    response: HttpResponseBase
     if prefix:
         # nginx sends the file from an `internal` location aliased to PRIVATE_MEDIA_ROOT.
         response = HttpResponse(content_type=photos.content_type_for(name))
@@ -135,7 +139,9 @@ def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpRespo
         except FileNotFoundError as error:
             raise Http404(_("No such photo.")) from error
         response = FileResponse(file, content_type=photos.content_type_for(name))
-    response["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=PurePath(name).name)
+    disposition = content_disposition_header(as_attachment=False, filename=PurePath(name).name)
+    assert disposition is not None  # a stored photo always has a file name
+    response["Content-Disposition"] = disposition
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -69,8 +69,8 @@ def everything(world):
         organisation=world.branch_a, by=world.secretary_a.user, title="政策宣讲", duties="每月一次", places=2
     )
     pledge_services.post_claim(post=post, member=world.member_a1, by=world.member_a1.user)
-    in_service = MemberFactory(name="在职党员", organisation=world.branch_a, category=MemberCategory.IN_SERVICE)
-    in_service.user = UserFactory(username="in_service")
+    in_service = MemberFactory.create(name="在职党员", organisation=world.branch_a, category=MemberCategory.IN_SERVICE)
+    in_service.user = UserFactory.create(username="in_service")
     in_service.save()
     street = member_services.organisation_create(name="幸福街道党工委", code="S", kind="committee")
     community = member_services.organisation_create(name="幸福社区党支部", code="S-HAPPY", kind="branch", parent=street)

@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db
 def make_contacts(world, count):
     reasons = list(ContactReason.objects.filter(code__in=["struggling", "poor_student"]))
     for index in range(count):
-        contact = ContactFactory(organisation=world.branch_a if index % 2 else world.group_a1)
+        contact = ContactFactory.create(organisation=world.branch_a if index % 2 else world.group_a1)
         contact.reasons.set(reasons[: index % 3])
-        PairingFactory(member=world.member_a1, contact=contact, term=world.term)
+        PairingFactory.create(member=world.member_a1, contact=contact, term=world.term)
 
 
 # Queries for one page of the contact list, whatever the number of rows:
@@ -45,7 +45,7 @@ def test_member_contact_list_issues_a_constant_number_of_queries(client, world, 
 
 
 def test_contact_list_filters_by_category_and_search(client, world):
-    ContactFactory(name="赵积极", organisation=world.branch_a, category=ContactCategory.ACTIVIST)
+    ContactFactory.create(name="赵积极", organisation=world.branch_a, category=ContactCategory.ACTIVIST)
     client.force_login(world.secretary_a.user)
     html = client.get(reverse("members:contact_list"), {"category": "activist"}).content.decode()
     assert "赵积极" in html

@@ -7,12 +7,14 @@ the UI language (zh-hans by default). Where a test reads the wording of a proble
 
 import io
 import re
+from typing import Any
 
 import pytest
 from celery.signals import task_postrun
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from members import services
 from members.models import Contact, ImportJob, Member
@@ -58,9 +60,10 @@ CONTACT_HEADERS = [
 ID_1, ID_2, ID_3 = make_id_number(90001), make_id_number(90002), make_id_number(90003)
 
 
-def xlsx(headers: list[str], rows: list[list]) -> bytes:
+def xlsx(headers: list[str], rows: list[list[Any]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.append(headers)
     for row in rows:
         sheet.append(row)
@@ -268,7 +271,7 @@ def test_a_contacts_file_with_bad_rows_imports_nothing_and_lists_every_bad_line(
     contacts_before = Contact.objects.count()
     client.force_login(world.secretary_a.user)
     good = make_id_number(90101)
-    rows = [
+    rows: list[list[Any]] = [
         # line 2: good
         ["赵一", "female", "A", "student", "poor_student", "计算机系", good, "13900000101", "", ""],
         # line 3: the ID number's check character is wrong
@@ -449,7 +452,7 @@ def test_the_template_has_the_headers_and_lists_only_the_organisations_the_user_
     assert response["Content-Type"] == XLSX
     assert f'filename="{kind}-roster.xlsx"' in response["Content-Disposition"]
     workbook = load_workbook(io.BytesIO(response.content))
-    first_row = [cell.value for cell in next(workbook.worksheets[0].iter_rows(max_row=1))]
+    first_row = [str(cell.value) for cell in next(workbook.worksheets[0].iter_rows(max_row=1))]
     assert [value.rstrip("*") for value in first_row] == headers
     columns = MEMBER_COLUMNS if kind == "members" else CONTACT_COLUMNS
     assert [value.endswith("*") for value in first_row] == [column.required for column in columns]

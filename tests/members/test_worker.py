@@ -4,6 +4,7 @@ import io
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from members import services
 from members.models import ImportJob, Member
@@ -16,6 +17,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 def members_roster(rows: int) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
+    assert isinstance(sheet, Worksheet)
     sheet.append(["Name", "Gender", "Organisation code", "Category", "Membership status", "ID number", "Phone"])
     for index in range(rows):
         sheet.append(

@@ -7,6 +7,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Hashable, Iterator
+from collections.abc import Set as AbstractSet
 
 import pytest
 
@@ -42,7 +43,7 @@ def objective(needs: list[MemberNeed], slots: list[ContactSlot], pairs: list[tup
 
 
 def all_assignments(
-    needs: list[MemberNeed], slots: list[ContactSlot], already_paired: set[tuple[int, int]]
+    needs: list[MemberNeed], slots: list[ContactSlot], already_paired: AbstractSet[tuple[int, int]]
 ) -> Iterator[list[tuple[int, int]]]:
     """Every valid assignment of one bucket: each contact takes a set of distinct members, no more than its
     capacity; no member gets more than their shortfall; no pair from `already_paired`."""
@@ -81,7 +82,7 @@ def by_bucket(
 
 
 def best_objectives(
-    needs: list[MemberNeed], slots: list[ContactSlot], already_paired: set[tuple[int, int]] = frozenset()
+    needs: list[MemberNeed], slots: list[ContactSlot], already_paired: AbstractSet[tuple[int, int]] = frozenset()
 ) -> dict[Hashable, Objective]:
     """The brute-force optimum of every bucket that has both needs and slots."""
     best = {}
@@ -106,7 +107,7 @@ def assert_valid(
     needs: list[MemberNeed],
     slots: list[ContactSlot],
     proposals: list[Proposal],
-    already_paired: set[tuple[int, int]] = frozenset(),
+    already_paired: AbstractSet[tuple[int, int]] = frozenset(),
 ) -> None:
     need_of = {(need.member_id, need.bucket): need for need in needs}
     slot_of = {slot.contact_id: slot for slot in slots}
@@ -128,7 +129,7 @@ def assert_maximal(
     needs: list[MemberNeed],
     slots: list[ContactSlot],
     proposals: list[Proposal],
-    already_paired: set[tuple[int, int]] = frozenset(),
+    already_paired: AbstractSet[tuple[int, int]] = frozenset(),
 ) -> None:
     """No allowed pair could be added: no member still short could take a contact still with room."""
     given = Counter((p.member_id, p.bucket) for p in proposals)

@@ -51,7 +51,7 @@ def test_quota_job_issues_a_fixed_number_of_queries_whatever_the_number_of_membe
     world, term, django_assert_max_num_queries
 ):
     for _index in range(60):
-        MemberFactory(organisation=world.branch_a)
+        MemberFactory.create(organisation=world.branch_a)
     # rules, members, roles, overrides, pairings aggregate, delete, insert (+ savepoint bookkeeping)
     with django_assert_max_num_queries(10):
         created = services.quota_compute(term=term, organisation=world.committee)
@@ -70,7 +70,7 @@ def test_the_most_specific_rule_wins(world, term):
         required=8,
     )
     QuotaRule.objects.create(policy=policy, organisation=world.branch_b, contact_category="staff", required=1)
-    student = MemberFactory(organisation=world.branch_a, category=MemberCategory.STUDENT)
+    student = MemberFactory.create(organisation=world.branch_a, category=MemberCategory.STUDENT)
     world.secretary_a.roles.add(LeadershipRole.objects.get(code="branch_secretary"))
     services.quota_compute(term=term, organisation=world.committee)
     assert statuses(term, student)[("student", "person")][0] == student_members.required
@@ -95,11 +95,11 @@ def test_a_household_policy_counts_households_of_any_category(world):
         unit=ContactKind.HOUSEHOLD,
         required=15,
     )
-    cadre = MemberFactory(organisation=world.branch_a, category=MemberCategory.CADRE)
+    cadre = MemberFactory.create(organisation=world.branch_a, category=MemberCategory.CADRE)
     for category in (ContactCategory.CITIZEN_IN_DIFFICULTY, ContactCategory.NON_PARTY):
-        household = ContactFactory(organisation=world.branch_a, category=category, kind=ContactKind.HOUSEHOLD)
+        household = ContactFactory.create(organisation=world.branch_a, category=category, kind=ContactKind.HOUSEHOLD)
         services.pairing_create(member=cadre, contact=household, term=yearly)
-    person = ContactFactory(organisation=world.branch_a, category=ContactCategory.CITIZEN_IN_DIFFICULTY)
+    person = ContactFactory.create(organisation=world.branch_a, category=ContactCategory.CITIZEN_IN_DIFFICULTY)
     services.pairing_create(member=cadre, contact=person, term=yearly)
     services.quota_compute(term=yearly, organisation=world.committee)
     assert statuses(yearly, cadre) == {("", "household"): (15, 2, 13)}

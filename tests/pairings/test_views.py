@@ -31,7 +31,7 @@ def test_secretary_board_lists_their_members_with_shortfalls_and_not_other_branc
 
 def test_board_filters_by_shortfall_in_a_category(client, world, term):
     for _index in range(5):
-        contact = ContactFactory(organisation=world.branch_a, category=ContactCategory.STUDENT)
+        contact = ContactFactory.create(organisation=world.branch_a, category=ContactCategory.STUDENT)
         services.pairing_create(member=world.member_a1, contact=contact, term=term)
     services.quota_compute(term=term, organisation=world.committee)
     client.force_login(world.secretary_a.user)
@@ -43,7 +43,7 @@ def test_board_filters_by_shortfall_in_a_category(client, world, term):
 
 def test_board_issues_a_constant_number_of_queries(client, world, term, django_assert_max_num_queries):
     for _index in range(120):
-        MemberFactory(organisation=world.branch_a)
+        MemberFactory.create(organisation=world.branch_a)
     services.quota_compute(term=term, organisation=world.committee)
     client.force_login(world.administrator)
     # session, user, scope x3, terms x2, organisations (filter), count, buckets, page,

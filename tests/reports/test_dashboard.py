@@ -94,8 +94,8 @@ def figures(world, term):
         (solved); in B one received (open, no deadline); in A one recorded before the term (left out).
         → open 2, overdue 1, solved 1.
     """
-    extra_1 = ContactFactory(name="组内一", organisation=world.group_a1)
-    extra_2 = ContactFactory(name="组内二", organisation=world.group_a1)
+    extra_1 = ContactFactory.create(name="组内一", organisation=world.group_a1)
+    extra_2 = ContactFactory.create(name="组内二", organisation=world.group_a1)
     with time_machine.travel(date(2026, 9, 1)):
         for member, contact in (
             (world.member_a1, world.contact_a1),
@@ -390,9 +390,9 @@ DASHBOARD_QUERY_BUDGET = 26
 
 def busy_child(world, term, parent, index):
     """An organisation under `parent` with a member, a paired contact, a visit, an answer and a request."""
-    branch = OrganisationFactory(parent=parent)
-    member = MemberFactory(organisation=branch)
-    contact = ContactFactory(organisation=branch)
+    branch = OrganisationFactory.create(parent=parent)
+    member = MemberFactory.create(organisation=branch)
+    contact = ContactFactory.create(organisation=branch)
     pairing = pairing_services.pairing_create(member=member, contact=contact, term=term)
     visit = Visit.objects.create(
         pairing=pairing, happened_on=date(2026, 9, 10), mode="talk", discussed="谈心", created_by=world.administrator
@@ -426,8 +426,8 @@ def test_a_branch_with_many_members_costs_a_constant_number_of_queries(
 ):
     with time_machine.travel(date(2026, 9, 1)):
         for _index in range(count):
-            member = MemberFactory(organisation=world.branch_b)
-            contact = ContactFactory(organisation=world.branch_b)
+            member = MemberFactory.create(organisation=world.branch_b)
+            contact = ContactFactory.create(organisation=world.branch_b)
             pairing = pairing_services.pairing_create(member=member, contact=contact, term=term)
             Visit.objects.create(
                 pairing=pairing,

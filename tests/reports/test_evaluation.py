@@ -79,7 +79,7 @@ def scored_term(world):
     QuotaRule.objects.filter(policy__term=term).delete()
     QuotaRule.objects.create(policy=term.policy, contact_category="", unit="person", required=2)
     FrequencyRule.objects.create(policy=term.policy, period="term", minimum=3)
-    extra = ContactFactory(organisation=world.branch_a)
+    extra = ContactFactory.create(organisation=world.branch_a)
     first = pairing_services.pairing_create(member=world.member_a1, contact=world.contact_a1, term=term)
     second = pairing_services.pairing_create(member=world.member_a1, contact=extra, term=term)
     third = pairing_services.pairing_create(member=world.member_a2, contact=world.contact_a2, term=term)
@@ -198,7 +198,7 @@ def test_the_evaluation_job_reads_a_fixed_number_of_queries(world, scored_term, 
     for index in range(30):
         pairing_services.pairing_create(
             member=world.member_a2,
-            contact=ContactFactory(organisation=world.branch_a, name=f"群众{index}"),
+            contact=ContactFactory.create(organisation=world.branch_a, name=f"群众{index}"),
             term=scored_term,
         )
     services.evaluation_policy_for(scored_term)

@@ -153,7 +153,7 @@ def test_the_committee_closes_the_term(client, world, term):
 
 def test_the_list_reads_a_fixed_number_of_queries(client, world, term, django_assert_max_num_queries):
     for index in range(60):
-        MemberFactory(organisation=world.branch_b, name=f"乙党员{index}")
+        MemberFactory.create(organisation=world.branch_b, name=f"乙党员{index}")
     services.evaluate(term=term, organisation=world.committee)
     client.force_login(world.administrator)
 

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from members.models import SensitiveAccess
 from pairings import services as pairing_services
 from reports import services
+from reports.ledgers import LedgerKind
 from reports.models import ExportJob
 from tests.conftest import open_term, wait_for
 from visits import services as visit_services
@@ -160,7 +161,11 @@ def test_members_and_outsiders_cannot_export(client, world, term, export_root):
 def test_old_exports_are_cleaned_up(world, term, export_root, settings, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         job = services.export_job_create(
-            user=world.secretary_a.user, term=term, organisation=world.branch_a, kind="visits", full_personal_data=False
+            user=world.secretary_a.user,
+            term=term,
+            organisation=world.branch_a,
+            kind=LedgerKind.VISITS,
+            full_personal_data=False,
         )
     job.refresh_from_db()
     path = job.file.path
@@ -179,7 +184,11 @@ def test_a_large_export_runs_on_a_celery_worker(client, export_root, world_commi
 
     with translation.override("zh-hans"):
         job = services.export_job_create(
-            user=world.secretary_a.user, term=term, organisation=world.branch_a, kind="pack", full_personal_data=False
+            user=world.secretary_a.user,
+            term=term,
+            organisation=world.branch_a,
+            kind=LedgerKind.PACK,
+            full_personal_data=False,
         )
 
     def done():

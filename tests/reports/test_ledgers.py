@@ -342,7 +342,7 @@ def test_the_row_count_decides_between_a_download_and_a_job(world, term):
 
 
 def test_progress_is_reported_in_steps_and_adds_up_to_the_rows(world):
-    steps = []
+    steps: list[int] = []
     workbook = Workbook(write_only=True)
 
     write_ledger(workbook, "Ledger", COLUMNS, [["a", None, None, None]] * 2500, progress=steps.append)

@@ -45,8 +45,10 @@ def reported_pledge(member, title="为空巢老人每月理发") -> Pledge:
 
 
 def in_service(world, name="在职党员", organisation=None):
-    member = MemberFactory(name=name, organisation=organisation or world.branch_a, category=MemberCategory.IN_SERVICE)
-    member.user = UserFactory(username=f"user-{member.pk}")
+    member = MemberFactory.create(
+        name=name, organisation=organisation or world.branch_a, category=MemberCategory.IN_SERVICE
+    )
+    member.user = UserFactory.create(username=f"user-{member.pk}")
     member.save()
     return member
 
@@ -56,8 +58,8 @@ def community(world):
     from tests.factories import OrganisationFactory
 
     # A residential community's party branch, in another tree.
-    root = OrganisationFactory(name="街道党工委", code="S", kind="committee")
-    return OrganisationFactory(name="幸福社区党支部", code="S-HAPPY", parent=root)
+    root = OrganisationFactory.create(name="街道党工委", code="S", kind="committee")
+    return OrganisationFactory.create(name="幸福社区党支部", code="S-HAPPY", parent=root)
 
 
 # The pledge lifecycle ----------------------------------------------------------
@@ -518,7 +520,7 @@ def test_the_public_board_issues_a_constant_number_of_queries(
         public_pledge(member, f"承诺{n}")
         services.post_claim(post=post, member=member, by=member.user)
         services.community_register(member=member, community=community, registered_on=TODAY, by=member.user)
-        ContactFactory(organisation=world.branch_a)
+        ContactFactory.create(organisation=world.branch_a)
     enable_board(world.branch_a)
     # 1. the organisation by code, where the board is enabled
     # 2. registrations with member and community names

@@ -230,7 +230,7 @@ def test_leaders_see_students_weekly():
 
 
 def test_due_page_lists_overdue_contacts_first(client, world, term):
-    activist = ContactFactory(organisation=world.branch_a, category=ContactCategory.ACTIVIST, name="积极分子甲")
+    activist = ContactFactory.create(organisation=world.branch_a, category=ContactCategory.ACTIVIST, name="积极分子甲")
     with time_machine.travel(date(2026, 9, 1)):
         pairing_services.pairing_create(member=world.member_a1, contact=activist, term=term)
     with time_machine.travel(date(2026, 9, 2)):
@@ -246,7 +246,7 @@ def test_due_page_lists_overdue_contacts_first(client, world, term):
 def test_due_page_issues_a_constant_number_of_queries(client, world, term, django_assert_max_num_queries):
     with time_machine.travel(date(2026, 9, 1)):
         for _index in range(1000):
-            contact = ContactFactory(organisation=world.branch_a)
+            contact = ContactFactory.create(organisation=world.branch_a)
             pairing_services.pairing_create(member=world.member_a1, contact=contact, term=term)
     client.force_login(world.member_a1.user)
     # session, user, scope x3, pairings, facts, visit days, roles, rules, leadership roles (default rule),
