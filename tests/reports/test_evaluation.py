@@ -289,7 +289,7 @@ def test_frequency_asks_what_the_due_page_asks_and_the_strictest_rule_wins():
 
 
 def _activist_pairing(world, talks=()):
-    activist = ContactFactory(organisation=world.branch_a, category=ContactCategory.ACTIVIST, name="积极分子甲")
+    activist = ContactFactory.create(organisation=world.branch_a, category=ContactCategory.ACTIVIST, name="积极分子甲")
     with time_machine.travel(at(date(2026, 9, 1))):
         term = open_term(world)
         pairing_services.pairing_create(member=world.member_a1, contact=activist, term=term)
