@@ -1,8 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from members.admin import admin_site
+from liaison import views
+from liaison.admin import admin_site
+from members import urls as member_urls
 from reports.views import survey_answer
+
+# The members namespace: members' own pages, and the contact pages that also show pairings
+# and visits (liaison/views.py, so that members imports no app above it).
+member_pages = [
+    path("contacts/", views.contact_list, name="contact_list"),
+    path("contacts/<int:contact_id>/", views.contact_detail, name="contact_detail"),
+    *member_urls.urlpatterns,
+]
 
 urlpatterns = [
     path("admin/", admin_site.urls),
@@ -14,7 +24,8 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     # Short, for QR codes: the public's satisfaction survey, no login.
     path("s/<str:token>/", survey_answer, name="survey_answer"),
-    path("", include("members.urls")),
+    path("", views.home, name="home"),
+    path("", include((member_pages, member_urls.app_name))),
 ]
 
 # Error pages in the site's layout (templates/400.html … 500.html); see liaison/errors.py.

@@ -1,118 +1,25 @@
-"""The admin site: the secretaries' main tool, scoped to each user's subtree.
+"""Admin pages for organisations, people and appointments, scoped to each user's subtree.
 
-Rights come from roles (see members/rules.py), not from is_staff or stored
-permissions: a branch secretary can sign in here as soon as they are named.
+The site itself and the classes every app's admin shares live in liaison/admin.py.
 """
-
-from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
-from simple_history.admin import SimpleHistoryAdmin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
+
+from liaison.admin import ReadOnlyAdmin, ScopedAdmin, SensitiveFieldsMixin, admin_site
 
 from . import selectors
 from .models import Appointment, Contact, ImportJob, Member, Organisation, SensitiveAccess
 from .scoping import get_scope
 from .services import check_contact_reasons, check_member_organisation, contact_reveal, member_reveal
-
-
-class LiaisonAdminSite(admin.AdminSite):
-    site_header = _("Liaison administration")
-    site_title = _("Liaison")
-    index_title = _("Party members liaising with and serving the public")
-
-    def has_permission(self, request: HttpRequest) -> bool:
-        user = request.user
-        return user.is_active and (user.is_staff or get_scope(user).has_staff_role)
-
-
-admin_site = LiaisonAdminSite(name="admin")
-
-
-class ScopedAdmin(ObjectPermissionsModelAdminMixin, SimpleHistoryAdmin):
-    """Object permissions from django-rules; history from django-simple-history where the model keeps it.
-
-    A model without `HistoricalRecords` gets Django's own history page (the admin's log
-    entries) instead of django-simple-history's, which needs the historical table.
-    """
-
-    show_full_result_count = False
-    list_per_page = 50
-
-    def __init__(self, model, admin_site):
-        super().__init__(model, admin_site)
-        self.keeps_history = hasattr(model._meta, "simple_history_manager_attribute")
-        if not self.keeps_history:
-            self.object_history_template = None  # Django's admin/object_history.html
-
-    def get_urls(self):
-        if self.keeps_history:
-            return super().get_urls()
-        return super(SimpleHistoryAdmin, self).get_urls()
-
-    def history_view(self, request, object_id, extra_context=None):
-        if self.keeps_history:
-            return super().history_view(request, object_id, extra_context)
-        return super(SimpleHistoryAdmin, self).history_view(request, object_id, extra_context)
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        # Out of scope and missing look the same: a 404, not a hint that the id exists.
-        raise Http404
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is Organisation:
-            kwargs["queryset"] = selectors.organisation_manageable_list(user=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-
-if TYPE_CHECKING:
-    _ModelAdminBase = admin.ModelAdmin
-else:
-    _ModelAdminBase = object
-
-
-class SensitiveFieldsMixin(_ModelAdminBase):
-    """Personal data appears in full only to those entitled; opening it for editing is logged."""
-
-    sensitive_fields: tuple[str, ...] = ()
-
-    def is_entitled(self, request, obj) -> bool:
-        raise NotImplementedError
-
-    def log_access(self, request, obj) -> None:
-        raise NotImplementedError
-
-    def get_fields(self, request, obj=None):
-        fields = list(super().get_fields(request, obj))
-        if obj is not None and not self.is_entitled(request, obj):
-            fields = [f"masked_{name}" if name in self.sensitive_fields else name for name in fields]
-        return fields
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not self.is_entitled(request, obj):
-            readonly += [f"masked_{name}" for name in self.sensitive_fields]
-        return readonly
-
-    def get_exclude(self, request, obj=None):
-        exclude = list(super().get_exclude(request, obj) or [])
-        if obj is not None and not self.is_entitled(request, obj):
-            exclude += self.sensitive_fields
-        return exclude
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        if request.method == "GET" and obj is not None and self.is_entitled(request, obj):
-            self.log_access(request, obj)
-        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Organisation, site=admin_site)
@@ -279,22 +186,6 @@ class AppointmentAdmin(ScopedAdmin):
         return Appointment.objects.filter(scope.subtree_q(scope.administrator_paths)).select_related(
             "user", "organisation"
         )
-
-
-class ReadOnlyAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
-    show_full_result_count = False
-
-    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
-        raise Http404
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SensitiveAccess, site=admin_site)

@@ -56,8 +56,7 @@ def can_administer(user, obj=None) -> bool:
 
 @rules.predicate
 def can_read_access_log(user, obj=None) -> bool:
-    scope = get_scope(user)
-    return scope.is_administrator or scope.is_inspector
+    return get_scope(user).can_read_access_log
 
 
 rules.add_perm("members", has_staff_role)

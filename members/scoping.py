@@ -8,7 +8,11 @@
   changes nothing, sees personal data masked;
 - member: their own record and the contacts paired with them.
 
-Every selector builds its filter from a `Scope`, computed once per request.
+Every selector builds its filter from a `Scope`, and every django-rules predicate, admin
+page and view asks the same `Scope` methods (`reads`, `manages`, `administers`, ...), so
+the pages, the admin and the permissions cannot drift apart. The scope is computed once
+per request: `request.scope` (liaison.middleware.ScopeMiddleware), and `get_scope(user)`
+keeps it on the user object, so a rule or the admin asking again costs no query.
 """
 
 from __future__ import annotations
@@ -16,24 +20,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+
+from liaison.paths import in_subtrees, outermost, subtree_q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+    from django.utils.functional import Promise
 
     from .models import Member, Organisation
 
 _CACHE_ATTRIBUTE = "_liaison_scope"
-
-
-def _roots(paths: set[str]) -> tuple[str, ...]:
-    """Drop paths that lie inside another path of the set: their subtree is already covered."""
-    ordered = sorted(paths)
-    roots: list[str] = []
-    for path in ordered:
-        if not any(path.startswith(root) for root in roots):
-            roots.append(path)
-    return tuple(roots)
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,12 @@ class Scope:
     @property
     def manage_paths(self) -> tuple[str, ...]:
         """Subtrees where this user may change data and see personal data in full."""
-        return _roots(set(self.administrator_paths) | set(self.secretary_paths))
+        return outermost(set(self.administrator_paths) | set(self.secretary_paths))
 
     @property
     def read_paths(self) -> tuple[str, ...]:
         """Subtrees this user may read in full (every record, masked or not)."""
-        return _roots(set(self.manage_paths) | set(self.inspector_paths))
+        return outermost(set(self.manage_paths) | set(self.inspector_paths))
 
     @property
     def is_administrator(self) -> bool:
@@ -76,12 +74,31 @@ class Scope:
     def can_manage_any(self) -> bool:
         return self.is_superuser or bool(self.manage_paths)
 
+    @property
+    def access_log_paths(self) -> tuple[str, ...]:
+        """Subtrees whose access log (who opened whose personal data) this user reads."""
+        return self.administrator_paths + self.inspector_paths
+
+    @property
+    def can_read_access_log(self) -> bool:
+        return self.is_superuser or bool(self.access_log_paths)
+
+    def require_staff_role(self, message: str | Promise) -> None:
+        """Refuse (403 with `message`) anyone without a staff role: the pages for secretaries and inspectors."""
+        if not self.has_staff_role:
+            raise PermissionDenied(message)
+
+    def require_manager(self, message: str | Promise) -> None:
+        """Refuse (403 with `message`) anyone who manages no subtree: the pages that change data."""
+        if not self.can_manage_any:
+            raise PermissionDenied(message)
+
     def _covers(self, paths: tuple[str, ...], organisation: Organisation | None) -> bool:
         if self.is_superuser:
             return True
         if organisation is None:
             return False
-        return any(organisation.path.startswith(path) for path in paths)
+        return in_subtrees(organisation.path, paths)
 
     def manages(self, organisation: Organisation | None) -> bool:
         return self._covers(self.manage_paths, organisation)
@@ -90,20 +107,22 @@ class Scope:
         return self._covers(self.read_paths, organisation)
 
     def administers(self, organisation: Organisation | None) -> bool:
-        return self._covers(_roots(set(self.administrator_paths)), organisation)
+        return self._covers(outermost(set(self.administrator_paths)), organisation)
 
     def subtree_q(self, paths: tuple[str, ...], prefix: str = "organisation__") -> Q:
         """A filter matching rows whose organisation lies in one of `paths`."""
         if self.is_superuser:
             return Q()
-        condition = Q(pk__in=[])
-        for path in paths:
-            condition |= Q(**{f"{prefix}path__startswith": path})
-        return condition
+        return subtree_q(paths, field=f"{prefix}path")
 
 
 def get_scope(user: User | AnonymousUser) -> Scope:
-    """The user's scope, computed with three small queries and kept on the user object."""
+    """The user's scope, computed with three small queries and kept on the user object.
+
+    Memoised per user object: within one request (one `request.user`) the middleware, the
+    views, the admin and the django-rules predicates all get the same Scope. An anonymous
+    or inactive user's empty scope costs no query and is not kept.
+    """
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is not None:
         return cached
@@ -125,9 +144,9 @@ def get_scope(user: User | AnonymousUser) -> Scope:
     scope = Scope(
         user_id=user.pk,
         is_superuser=user.is_superuser,
-        administrator_paths=_roots(administrator_paths),
-        secretary_paths=_roots(secretary_paths),
-        inspector_paths=_roots(inspector_paths),
+        administrator_paths=outermost(administrator_paths),
+        secretary_paths=outermost(secretary_paths),
+        inspector_paths=outermost(inspector_paths),
         member=member,
     )
     setattr(user, _CACHE_ATTRIBUTE, scope)

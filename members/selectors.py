@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
 
 from .models import Contact, ContactReason, Member, Organisation, SensitiveAccess
 from .scoping import Scope, get_scope
@@ -65,18 +67,24 @@ def role_ids_by_member(members: QuerySet[Member] | Iterable[int]) -> defaultdict
     return defaultdict(frozenset, {member_id: frozenset(ids) for member_id, ids in roles.items()})
 
 
+# Which contacts a member (not a secretary, not an inspector) sees is not members' rule: a
+# member sees the contacts paired with them, and pairings own that. An app above registers
+# the condition here (pairings/apps.py), so that members imports nothing from above it.
+_member_contact_conditions: list[Callable[[Member], Q]] = []
+
+
+def contact_visibility_register(condition: Callable[[Member], Q]) -> None:
+    """Let a member also see the contacts `condition(member)` matches (an app's `ready()` calls this)."""
+    if condition not in _member_contact_conditions:
+        _member_contact_conditions.append(condition)
+
+
 def _contact_visibility(scope: Scope) -> Q:
     condition = scope.subtree_q(scope.read_paths)
     if scope.member is not None:
-        condition |= Q(pk__in=_paired_contact_ids(scope.member))
+        for member_condition in _member_contact_conditions:
+            condition |= member_condition(scope.member)
     return condition
-
-
-def _paired_contact_ids(member: Member) -> Any:
-    """Contacts a member may see as their pairing's; the pairings app owns that rule."""
-    from pairings.selectors import paired_contact_ids_for_member
-
-    return paired_contact_ids_for_member(member=member)
 
 
 def contact_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
@@ -93,6 +101,14 @@ def contact_get(*, user: User | AnonymousUser, contact_id: int) -> Contact | Non
     return contact_list(user=user).filter(pk=contact_id).first()
 
 
+def contact_get_for_user(*, user: User | AnonymousUser, contact_id: int) -> Contact:
+    """The contact, if the user may see it; else a 404 (out of scope and missing look the same)."""
+    contact = contact_get(user=user, contact_id=contact_id)
+    if contact is None:
+        raise Http404(_("No such contact."))
+    return contact
+
+
 def contact_is_entitled(*, user: User | AnonymousUser, contact: Contact) -> bool:
     """May this user see the contact's phone, ID number and address in full?"""
     return get_scope(user).manages(contact.organisation)
@@ -106,8 +122,8 @@ def member_is_entitled(*, user: User | AnonymousUser, member: Member) -> bool:
 def sensitive_access_list(*, user: User | AnonymousUser) -> QuerySet[SensitiveAccess]:
     """The access log: administrators and inspectors read it for their subtree."""
     scope = get_scope(user)
-    paths = scope.administrator_paths + scope.inspector_paths
-    if not scope.is_superuser and not paths:
+    paths = scope.access_log_paths
+    if not scope.can_read_access_log:
         return SensitiveAccess.objects.none()
     return SensitiveAccess.objects.filter(
         scope.subtree_q(paths, prefix="contact__organisation__")

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
+from liaison.services import model_update
+
 from .models import (
     ALLOWED_CHILD_KINDS,
     REASONS_BY_CATEGORY,
@@ -123,10 +125,12 @@ def member_save(
     phone: str = "",
     joined_on: date | None = None,
     role_codes: Iterable[str] = (),
-) -> Member:
-    """Create a member, or update `member` with these values (only what changed is written)."""
+) -> tuple[Member, bool]:
+    """Create a member, or update `member` with these values (only what changed is written).
+
+    Returns the member and whether anything was written (always, for a new one).
+    """
     check_member_organisation(organisation)
-    member = member or Member()
     values = {
         "name": name,
         "gender": gender,
@@ -137,18 +141,18 @@ def member_save(
         "phone": phone,
         "joined_on": joined_on,
     }
-    changed = [field for field, value in values.items() if getattr(member, field, None) != value]
-    for field in changed:
-        setattr(member, field, values[field])
-    member.full_clean(exclude=["user"])
-    if member.pk is None:
+    if member is None:
+        member = Member(**values)
+        member.full_clean(exclude=["user"])
         member.save()
-    elif changed:
-        member.save(update_fields=[*changed, "updated_at"])
+        changed = True
+    else:
+        member, changed = model_update(instance=member, fields=values, data=values, clean_exclude=["user"])
     role_codes = set(role_codes)
     if {role.code for role in member.roles.all()} != role_codes:
         member.roles.set(_roles_by_code(role_codes))
-    return member
+        changed = True
+    return member, changed
 
 
 @transaction.atomic
@@ -166,11 +170,13 @@ def contact_save(
     phone: str = "",
     address: str = "",
     notes: str = "",
-) -> Contact:
-    """Create a contact, or update `contact` with these values (only what changed is written)."""
+) -> tuple[Contact, bool]:
+    """Create a contact, or update `contact` with these values (only what changed is written).
+
+    Returns the contact and whether anything was written (always, for a new one).
+    """
     reason_codes = set(reason_codes)
     check_contact_reasons(category=category, reason_codes=reason_codes)
-    contact = contact or Contact()
     values = {
         "name": name,
         "gender": gender,
@@ -183,17 +189,17 @@ def contact_save(
         "address": address,
         "notes": notes,
     }
-    changed = [field for field, value in values.items() if getattr(contact, field, None) != value]
-    for field in changed:
-        setattr(contact, field, values[field])
-    contact.full_clean()
-    if contact.pk is None:
+    if contact is None:
+        contact = Contact(**values)
+        contact.full_clean()
         contact.save()
-    elif changed:
-        contact.save(update_fields=[*changed, "updated_at"])
+        changed = True
+    else:
+        contact, changed = model_update(instance=contact, fields=values, data=values)
     if {reason.code for reason in contact.reasons.all()} != reason_codes:
         contact.reasons.set(_reasons_by_code(reason_codes))
-    return contact
+        changed = True
+    return contact, changed
 
 
 @transaction.atomic
@@ -372,7 +378,7 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
             raise RowRejected(line, [_("This person is already registered with an organisation outside yours.")])
         try:
             if job.kind == ImportJob.Kind.MEMBERS:
-                member_save(
+                _member, changed = member_save(
                     member=instance,
                     name=values["name"],
                     gender=values["gender"],
@@ -385,7 +391,7 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
                     role_codes=values["roles"],
                 )
             else:
-                contact_save(
+                _contact, changed = contact_save(
                     contact=instance,
                     name=values["name"],
                     gender=values["gender"],
@@ -403,7 +409,7 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
             raise RowRejected(line, error.messages) from error
         if instance is None:
             created += 1
-        else:
+        elif changed:  # a row that matches the record as it stands is not an update
             updated += 1
         if done % 50 == 0 or done == total:
             cache.set(import_progress_key(job.pk), done * 100 // total, PROGRESS_CACHE_TIMEOUT)

@@ -2,8 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 
+from liaison.admin import ScopedAdmin, admin_site
 from members import selectors as member_selectors
-from members.admin import ScopedAdmin, admin_site
 from members.scoping import get_scope
 
 from . import selectors, services

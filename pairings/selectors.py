@@ -51,6 +51,11 @@ def paired_contact_ids_for_member(*, member: Member) -> QuerySet:
     return Pairing.objects.filter(member=member, status=PairingStatus.ACTIVE).values("contact_id")
 
 
+def paired_contact_condition(member: Member) -> Q:
+    """The contacts `members.selectors.contact_list` shows a member: those paired with them (registered in apps.py)."""
+    return Q(pk__in=paired_contact_ids_for_member(member=member))
+
+
 def _tree_roots(user: User | AnonymousUser) -> set[str]:
     scope = get_scope(user)
     paths = set(scope.read_paths)

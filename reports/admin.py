@@ -8,7 +8,7 @@ link is a key to answer with and an export holds one user's personal data.
 from django.contrib import admin
 from django.db.models import QuerySet
 
-from members.admin import ReadOnlyAdmin, admin_site
+from liaison.admin import ReadOnlyAdmin, admin_site
 from members.scoping import get_scope
 
 from . import selectors

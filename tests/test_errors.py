@@ -28,7 +28,7 @@ def has_menu(page: str) -> bool:
 
 
 def has_way_back(page: str) -> bool:
-    return f'href="{reverse("members:home")}"' in page
+    return f'href="{reverse("home")}"' in page
 
 
 def test_a_member_refused_the_quota_board_sees_why_in_chinese_in_the_layout(member_client):

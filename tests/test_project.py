@@ -91,7 +91,7 @@ def test_five_wrong_passwords_lock_the_account(client, world):
 def test_logging_in_with_the_right_password_opens_my_page(client, world):
     response = client.post(reverse("login"), {"username": "member_a1", "password": "a-long-test-password-42"})
     assert response.status_code == 302
-    assert response["Location"] == reverse("members:home")
+    assert response["Location"] == reverse("home")
 
 
 def test_no_page_loads_assets_from_a_cdn():

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from members.admin import ReadOnlyAdmin, ScopedAdmin, admin_site
+from liaison.admin import ReadOnlyAdmin, ScopedAdmin, admin_site
 from pairings import selectors as pairing_selectors
 from pairings.models import QuotaPolicy
 from pairings.rules import can_change_term_policy

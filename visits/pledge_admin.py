@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from liaison.admin import ScopedAdmin, admin_site
 from members import selectors as member_selectors
-from members.admin import ScopedAdmin, admin_site
 from members.models import MemberCategory
 from members.scoping import get_scope
 

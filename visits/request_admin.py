@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from members.admin import ScopedAdmin, admin_site
+from liaison.admin import ScopedAdmin, admin_site
 
 from .models import Request, RequestTransition
 from .request_selectors import request_list

@@ -152,7 +152,7 @@ def test_full_personal_data_never_reaches_a_user_not_entitled(client, world, per
         reverse("members:contact_detail", args=[world.contact_a1.pk]),
         reverse("admin:members_contact_changelist"),
         reverse("admin:members_contact_change", args=[world.contact_a1.pk]),
-        reverse("members:home"),
+        reverse("home"),
     ]
     for url in pages:
         html = client.get(url).content.decode()

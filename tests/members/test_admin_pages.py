@@ -13,8 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from liaison.admin import admin_site
 from members import services as member_services
-from members.admin import admin_site
 from members.models import MemberCategory
 from pairings import services as pairing_services
 from reports import services as report_services

@@ -180,7 +180,7 @@ def test_the_admin_lists_results_and_adjustments_in_scope_read_only(client, worl
 def test_a_member_finds_their_result_on_their_page(client, world, evaluated):
     client.force_login(world.member_a1.user)
 
-    page = client.get(reverse("members:home")).content.decode()
+    page = client.get(reverse("home")).content.decode()
 
     evaluation = Evaluation.objects.get(member=world.member_a1)
     assert reverse("reports:evaluation_detail", args=[evaluation.pk]) in page

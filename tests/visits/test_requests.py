@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import translation
 
-from members.admin import admin_site
+from liaison.admin import admin_site
 from visits.models import Notification, Request, RequestSource, RequestState, RequestTransition
 from visits.requests import (
     TRANSITIONS,

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
-from members.demo import demo_semester
+from liaison.demo.builder import demo_semester
 from members.models import Contact, Member, Organisation, OrganisationKind
 from pairings.models import QuotaStatus, Term
 from reports.models import Evaluation

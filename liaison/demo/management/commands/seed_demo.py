@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from members.demo import DEMO_PASSWORD, build_demo, demo_exists
+from liaison.demo.builder import DEMO_PASSWORD, build_demo, demo_exists
 from members.models import Contact, Member, Organisation
 
 

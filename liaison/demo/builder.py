@@ -11,11 +11,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from pairings.models import TermKind
-from pairings.services import pairing_create, quota_compute, term_create
-
-from . import services
-from .models import (
+from members import services
+from members.models import (
     REASONS_BY_CATEGORY,
     Appointment,
     ContactCategory,
@@ -27,7 +24,9 @@ from .models import (
     Organisation,
     OrganisationKind,
 )
-from .validators import id_number_check_char
+from members.validators import id_number_check_char
+from pairings.models import TermKind
+from pairings.services import pairing_create, quota_compute, term_create
 
 DEMO_PASSWORD = "liaison-demo-2026"  # noqa: S105 - printed for the demo, never used in production
 COMMITTEE_CODE = "XG"
@@ -141,7 +140,7 @@ def build_demo() -> dict[str, str]:
                 roles.append(LeadershipRoleCode.BRANCH_SECRETARY)
             if not student and index == 1:
                 roles.append(LeadershipRoleCode.MIDDLE_CADRE)
-            member = services.member_save(
+            member, _new = services.member_save(
                 name=builder.name(gender),
                 gender=gender,
                 organisation=branch,
@@ -370,7 +369,7 @@ def _build_contacts(builder: DemoBuilder, branches: dict[str, Organisation]) -> 
                     phone=builder.phone(),
                     address=f"{builder.random.choice(STREETS)}{builder.random.randint(1, 300)}号"
                     f"{builder.random.randint(1, 20)}栋{builder.random.randint(101, 1802)}室",
-                )
+                )[0]
             )
     return contacts
 
