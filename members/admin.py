@@ -18,7 +18,6 @@ from liaison.admin import ReadOnlyAdmin, ScopedAdmin, SensitiveFieldsMixin, admi
 
 from . import selectors
 from .models import Appointment, Contact, ImportJob, Member, Organisation, SensitiveAccess
-from .scoping import get_scope
 from .services import check_contact_reasons, check_member_organisation, contact_reveal, member_reveal
 
 
@@ -115,7 +114,7 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if not get_scope(request.user).is_administrator:
+        if not request.scope.is_administrator:
             readonly.append("user")  # linking login accounts is the committee's job
         return readonly
 
@@ -182,7 +181,7 @@ class AppointmentAdmin(ScopedAdmin):
     search_fields = ["user__username", "organisation__name"]
 
     def get_queryset(self, request) -> QuerySet[Appointment]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return Appointment.objects.filter(scope.subtree_q(scope.administrator_paths)).select_related(
             "user", "organisation"
         )
@@ -213,7 +212,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
         return queryset.filter(created_by=request.user)
 
     def has_view_permission(self, request, obj=None) -> bool:
-        return get_scope(request.user).can_manage_any
+        return request.scope.can_manage_any
 
 
 @admin.register(User, site=admin_site)

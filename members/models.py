@@ -6,6 +6,8 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from liaison.paths import STEPLEN
+
 from .masking import mask_address, mask_id_number, mask_phone
 from .validators import validate_id_number, validate_phone
 
@@ -35,8 +37,10 @@ ALLOWED_CHILD_KINDS: dict[str, set[str]] = {
 class Organisation(MP_Node):
     """A party organisation, stored as a materialised path (django-treebeard).
 
-    A subtree is `path LIKE '<path>%'`: one query on an indexed column.
+    A subtree is `path LIKE '<path>%'`: one query on an indexed column (liaison/paths.py).
     """
+
+    steplen = STEPLEN
 
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(

@@ -4,7 +4,6 @@ from django.db.models import QuerySet
 
 from liaison.admin import ScopedAdmin, admin_site
 from members import selectors as member_selectors
-from members.scoping import get_scope
 
 from . import selectors, services
 from .models import Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
@@ -59,7 +58,7 @@ class PairingAdmin(ScopedAdmin):
     autocomplete_fields = ["member", "contact"]
 
     def get_queryset(self, request) -> QuerySet[Pairing]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return Pairing.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("member", "contact", "term")
@@ -85,12 +84,12 @@ class PairingAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "member":
-            scope = get_scope(request.user)
+            scope = request.scope
             kwargs["queryset"] = member_selectors.member_list(user=request.user).filter(
                 scope.subtree_q(scope.manage_paths)
             )
         elif db_field.name == "contact":
-            scope = get_scope(request.user)
+            scope = request.scope
             kwargs["queryset"] = member_selectors.contact_list(user=request.user).filter(
                 scope.subtree_q(scope.manage_paths)
             )
@@ -123,7 +122,7 @@ class QuotaOverrideAdmin(ScopedAdmin):
     autocomplete_fields = ["member"]
 
     def get_queryset(self, request) -> QuerySet[QuotaOverride]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return QuotaOverride.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("member", "term")

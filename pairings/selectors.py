@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Least
+from django.http import Http404
+from django.utils.translation import gettext as _
 
-from members.models import Contact, Member, Organisation
+from liaison.paths import root_path
+from members.models import Contact, Member
 from members.scoping import get_scope
 
 from .models import MatchingRun, Pairing, PairingStatus, QuotaPolicy, QuotaStatus, Term
@@ -61,7 +64,7 @@ def _tree_roots(user: User | AnonymousUser) -> set[str]:
     paths = set(scope.read_paths)
     if scope.member is not None:
         paths.add(scope.member.organisation.path)
-    return {path[: Organisation.steplen] for path in paths}
+    return {root_path(path) for path in paths}
 
 
 def term_list(*, user: User | AnonymousUser) -> QuerySet[Term]:
@@ -73,6 +76,15 @@ def term_list(*, user: User | AnonymousUser) -> QuerySet[Term]:
 
 def current_term(*, user: User | AnonymousUser) -> Term | None:
     return term_list(user=user).filter(is_current=True).order_by("organisation__path").first()
+
+
+def term_get_for_user(*, user: User | AnonymousUser, term_id: str | None) -> Term:
+    """The term asked for among those the user may see, else (no id) the current one; a 404 when there is none."""
+    terms = term_list(user=user)
+    term = terms.filter(pk=term_id).first() if term_id and term_id.isdigit() else terms.filter(is_current=True).first()
+    if term is None:
+        raise Http404(_("There is no current term. A committee administrator opens one."))
+    return term
 
 
 def pairing_list(*, user: User | AnonymousUser) -> QuerySet[Pairing]:

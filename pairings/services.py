@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liaison.paths import root_path
 from members.models import Contact, ContactKind, Member, Organisation
 from members.scoping import get_scope
 from members.selectors import role_ids_by_member
@@ -41,7 +42,7 @@ BATCH_SIZE = 2000
 
 
 def _tree_root(organisation: Organisation) -> Organisation:
-    return Organisation.objects.get(path=organisation.path[: Organisation.steplen])
+    return Organisation.objects.get(path=root_path(organisation.path))
 
 
 @transaction.atomic

@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
 from members import selectors as member_selectors
 from members.models import ContactCategory
-from members.scoping import get_scope
 
 from . import selectors, services
 from .filters import BoardFilter
@@ -32,29 +32,18 @@ def _flash_errors(request: AuthenticatedHttpRequest, errors: list[str]) -> None:
         messages.error(request, message)
 
 
-def _require_staff_role(request: AuthenticatedHttpRequest) -> None:
-    if not get_scope(request.user).has_staff_role:
-        raise PermissionDenied(_("Only secretaries, administrators and inspectors can open the quota board."))
-
-
-def _require_manager(request: AuthenticatedHttpRequest) -> None:
-    if not get_scope(request.user).can_manage_any:
-        raise PermissionDenied(_("Only committee administrators and branch secretaries can do this."))
+BOARD_IS_FOR_STAFF = gettext_lazy("Only secretaries, administrators and inspectors can open the quota board.")
+MANAGERS_ONLY = gettext_lazy("Only committee administrators and branch secretaries can do this.")
 
 
 def term_from(request: HttpRequest) -> Term:
     """The term asked for (?term= or a posted term), else the current one, among those the user may see."""
-    terms = selectors.term_list(user=request.user)
-    term_id = request.GET.get("term") or request.POST.get("term")
-    term = terms.filter(pk=term_id).first() if term_id and term_id.isdigit() else terms.filter(is_current=True).first()
-    if term is None:
-        raise Http404(_("There is no current term. A committee administrator opens one."))
-    return term
+    return selectors.term_get_for_user(user=request.user, term_id=request.GET.get("term") or request.POST.get("term"))
 
 
 @login_required
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_staff_role(request)
+    request.scope.require_staff_role(BOARD_IS_FOR_STAFF)
     term = term_from(request)
     members = selectors.board_members(user=request.user, term=term)
     board_filter = BoardFilter(
@@ -72,7 +61,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     columns = [(ContactCategory(category).label if category else _("Any category"), unit) for category, unit in buckets]
     query = request.GET.copy()
     query.pop("page", None)
-    scope = get_scope(request.user)
+    scope = request.scope
     return render(
         request,
         "pairings/board.html",
@@ -95,7 +84,7 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     term = term_from(request)
     for organisation in member_selectors.organisation_managed_roots(user=request.user):
         transaction.on_commit(partial(quota_compute_task.delay, term.pk, organisation.pk))
@@ -106,7 +95,7 @@ def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def matching_start(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     term = term_from(request)
     organisation = member_selectors.organisation_manageable_get(
         user=request.user, organisation_id=request.POST.get("organisation")
@@ -123,7 +112,7 @@ def _run_or_404(request: AuthenticatedHttpRequest, run_id: int) -> MatchingRun:
 
 @login_required
 def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     run = _run_or_404(request, run_id)
     errors: list[str] = []
     if request.method == "POST" and run.status == MatchingRun.Status.PROPOSED:
@@ -148,7 +137,7 @@ def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpRespo
 
 
 def _managed_member_or_404(request: AuthenticatedHttpRequest, member_id: int):
-    scope = get_scope(request.user)
+    scope = request.scope
     member = member_selectors.member_list(user=request.user).filter(pk=member_id).first()
     if member is None or not scope.manages(member.organisation):
         raise Http404(_("No such party member."))
@@ -157,7 +146,7 @@ def _managed_member_or_404(request: AuthenticatedHttpRequest, member_id: int):
 
 @login_required
 def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     member = _managed_member_or_404(request, member_id)
     term = term_from(request)
     if request.method == "POST":
@@ -166,7 +155,7 @@ def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpRespon
             .filter(pk=request.POST.get("contact"))  # type: ignore[misc]  # pk=None matches nothing: a 404 below
             .first()
         )
-        if contact is None or not get_scope(request.user).manages(contact.organisation):
+        if contact is None or not request.scope.manages(contact.organisation):
             raise Http404(_("No such contact."))
         try:
             services.pairing_create(member=member, contact=contact, term=term, theme=request.POST.get("theme", ""))
@@ -204,9 +193,9 @@ def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpRespon
 @login_required
 @require_POST
 def pairing_end(request: AuthenticatedHttpRequest, pairing_id: int) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     pairing = get_object_or_404(selectors.pairing_list(user=request.user), pk=pairing_id)
-    if not get_scope(request.user).manages(pairing.member.organisation):
+    if not request.scope.manages(pairing.member.organisation):
         raise Http404
     form = PairingEndForm(request.POST)
     if form.is_valid():
@@ -227,7 +216,7 @@ def pairing_end(request: AuthenticatedHttpRequest, pairing_id: int) -> HttpRespo
 @login_required
 @require_POST
 def quota_override(request: AuthenticatedHttpRequest, member_id: int) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     member = _managed_member_or_404(request, member_id)
     term = term_from(request)
     form = QuotaOverrideForm(request.POST)
@@ -244,7 +233,7 @@ def quota_override(request: AuthenticatedHttpRequest, member_id: int) -> HttpRes
 def term_open(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Terms belong to the tree's root: its administrators and the committee secretary open them.
     previous = selectors.term_list(user=request.user).filter(is_current=True).first()
-    if previous is None or not get_scope(request.user).manages(previous.organisation):
+    if previous is None or not request.scope.manages(previous.organisation):
         raise PermissionDenied(_("Only the committee's administrators and secretary open a new term."))
     form = TermOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

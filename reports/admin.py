@@ -9,7 +9,6 @@ from django.contrib import admin
 from django.db.models import QuerySet
 
 from liaison.admin import ReadOnlyAdmin, admin_site
-from members.scoping import get_scope
 
 from . import selectors
 from .models import Evaluation, GradeAdjustment
@@ -33,7 +32,7 @@ class GradeAdjustmentAdmin(ReadOnlyAdmin):
     search_fields = ["evaluation__member__name", "by__username"]
 
     def get_queryset(self, request) -> QuerySet[GradeAdjustment]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return GradeAdjustment.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="evaluation__organisation__")
         ).select_related("evaluation__member", "evaluation__term", "by")

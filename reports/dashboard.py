@@ -35,6 +35,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum,
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
+from liaison.paths import ancestor_paths
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
 from members.selectors import organisation_list
@@ -422,8 +423,7 @@ def dashboard_get(*, user: User | AnonymousUser, organisation: Organisation, ter
 
 def breadcrumb_list(*, user: User | AnonymousUser, organisation: Organisation) -> list[Organisation]:
     """The organisation's ancestors the user may read, root first: one query (none at a root)."""
-    step = Organisation.steplen
-    paths = [organisation.path[:end] for end in range(step, len(organisation.path), step)]
+    paths = ancestor_paths(organisation.path)
     if not paths:
         return []
     return list(organisation_list(user=user).filter(path__in=paths).order_by("path"))

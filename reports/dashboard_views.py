@@ -1,21 +1,20 @@
 """The dashboard for secretaries, the committee and inspectors: committee → branch → member."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.paths import root_path
 from members import selectors as member_selectors
 from members.models import Organisation
-from members.scoping import get_scope
 from pairings import selectors as pairing_selectors
 from pairings.models import Term
-from pairings.views import term_from
 
 from .dashboard import Dashboard, dashboard_get
+from .views import term_from
 
 TALKS_LABEL = _("Visits and talks")
 COVERAGE_LABEL = _("Coverage")
@@ -74,8 +73,7 @@ def _chart_data(dashboard: Dashboard) -> dict:
 
 @login_required
 def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not get_scope(request.user).has_staff_role:
-        raise PermissionDenied(_("Only secretaries, administrators and inspectors can open the dashboard."))
+    request.scope.require_staff_role(_("Only secretaries, administrators and inspectors can open the dashboard."))
     term = term_from(request)
     organisation = _organisation_from(request, term)
     figures = dashboard_get(user=request.user, organisation=organisation, term=term, today=timezone.localdate())
@@ -86,7 +84,7 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
             "term": term,
             # Only the terms of this organisation's tree: switching keeps the organisation.
             "terms": pairing_selectors.term_list(user=request.user).filter(
-                organisation__path=organisation.path[: Organisation.steplen]
+                organisation__path=root_path(organisation.path)
             ),
             "organisation": organisation,
             "dashboard": figures,

@@ -16,11 +16,9 @@ from django_ratelimit.decorators import ratelimit
 
 from liaison.http import AuthenticatedHttpRequest
 from members import selectors as member_selectors
-from members.scoping import get_scope
 from pairings import selectors as pairing_selectors
 from pairings import services as pairing_services
 from pairings.models import Term
-from pairings.views import term_from
 
 from . import selectors, services
 from .filters import EvaluationFilter
@@ -41,6 +39,13 @@ def _managed_organisation_or_404(request: AuthenticatedHttpRequest):
     return organisation
 
 
+def term_from(request: HttpRequest) -> Term:
+    """The term asked for (?term= or a posted term), else the current one, among those the user may see."""
+    return pairing_selectors.term_get_for_user(
+        user=request.user, term_id=request.GET.get("term") or request.POST.get("term")
+    )
+
+
 def _with_term(url_name: str, term: Term, **kwargs) -> str:
     return reverse(url_name, kwargs=kwargs or None) + f"?term={term.pk}"
 
@@ -55,9 +60,8 @@ def _recent_runs(request: AuthenticatedHttpRequest, term: Term) -> dict:
 
 @login_required
 def evaluation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope = get_scope(request.user)
-    if not scope.has_staff_role:
-        raise PermissionDenied(_("Only secretaries, administrators and inspectors can see the evaluation."))
+    scope = request.scope
+    scope.require_staff_role(_("Only secretaries, administrators and inspectors can see the evaluation."))
     term = term_from(request)
     evaluations = selectors.evaluation_list(user=request.user).filter(term=term)
     evaluation_filter = EvaluationFilter(
@@ -109,7 +113,7 @@ def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> 
     evaluation = selectors.evaluation_get(user=request.user, evaluation_id=evaluation_id)
     if evaluation is None:
         raise Http404(_("There is no such evaluation."))
-    can_adjust = get_scope(request.user).manages(evaluation.organisation)
+    can_adjust = request.scope.manages(evaluation.organisation)
     form = GradeAdjustForm(request.POST or None, initial={"to_grade": evaluation.grade})
     if request.method == "POST":
         if not can_adjust:
@@ -130,7 +134,7 @@ def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> 
         items.append(
             {"label": kind.label, "points": weight, "rate": rate, "earned": None if rate is None else weight * rate}
         )
-    staff_view = get_scope(request.user).has_staff_role
+    staff_view = request.scope.has_staff_role
     return render(
         request,
         "reports/evaluation_detail.html",
@@ -154,7 +158,7 @@ def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> 
 @login_required
 def evaluation_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
     term = term_from(request)
-    if not get_scope(request.user).manages(term.organisation):
+    if not request.scope.manages(term.organisation):
         raise PermissionDenied(_("Only the committee's administrators and secretary set the score sheet."))
     policy = services.evaluation_policy_for(term)
     points = dict(policy.items.values_list("kind", "points"))
@@ -174,7 +178,7 @@ def evaluation_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def term_close(request: AuthenticatedHttpRequest) -> HttpResponse:
     term = term_from(request)
-    if not get_scope(request.user).manages(term.organisation):
+    if not request.scope.manages(term.organisation):
         raise PermissionDenied(_("Only the committee's administrators and secretary close a term."))
     try:
         pairing_services.term_close(term=term)
@@ -190,9 +194,8 @@ def term_close(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def survey(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope = get_scope(request.user)
-    if not scope.has_staff_role:
-        raise PermissionDenied(_("Only secretaries, administrators and inspectors can see the survey."))
+    scope = request.scope
+    scope.require_staff_role(_("Only secretaries, administrators and inspectors can see the survey."))
     term = term_from(request)
     if request.method == "POST":
         organisation = _managed_organisation_or_404(request)
@@ -222,8 +225,7 @@ def survey(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def survey_print(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Cards to cut out and hand over: the contact's name, a QR code and the short link."""
-    if not get_scope(request.user).can_manage_any:
-        raise PermissionDenied(_("Only committee administrators and branch secretaries can print survey links."))
+    request.scope.require_manager(_("Only committee administrators and branch secretaries can print survey links."))
     term = term_from(request)
     links = selectors.survey_links_to_print(user=request.user, term=term)
     organisation_id = request.GET.get("organisation")
@@ -276,9 +278,8 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
 @login_required
 def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
     """Choose a ledger; small ones download at once, large ones become a job with a progress bar."""
-    scope = get_scope(request.user)
-    if not scope.has_staff_role:
-        raise PermissionDenied(_("Only secretaries, administrators and inspectors export ledgers."))
+    scope = request.scope
+    scope.require_staff_role(_("Only secretaries, administrators and inspectors export ledgers."))
     term = term_from(request)
     form = ExportForm(
         request.POST or None,
