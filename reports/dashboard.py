@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, When
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
@@ -45,7 +45,7 @@ from visits.models import HelpKind, Request, RequestState, Visit
 from visits.requests import ANSWERED_STATES, OPEN_STATES, TRANSITIONS
 
 from . import scoring
-from .models import SATISFIED_RATINGS, Evaluation, EvaluationPolicy, Grade, SurveyResponse
+from .models import SATISFIED_RATINGS, Evaluation, EvaluationPolicy, Grade, SurveyResponse, effective_grade
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -317,9 +317,9 @@ def _member_rows(term: Term, organisation: Organisation) -> list[MemberRow]:
         _figures(groups, key).requests_solved = row["count"]
     evaluations = {
         row["member_id"]: row
-        for row in Evaluation.objects.filter(term=term, member__organisation=organisation)
-        .annotate(grade=_grade())  # type: ignore[no-redef, misc]  # grade is a property, not a field: allowed
-        .values("id", "member_id", "score", "grade")
+        for row in Evaluation.objects.filter(term=term, member__organisation=organisation).values(
+            "id", "member_id", "score", grade=effective_grade()
+        )
     }
     rows = []
     for member_id, name in members:
@@ -340,14 +340,10 @@ def _member_rows(term: Term, organisation: Organisation) -> list[MemberRow]:
 # The whole page -------------------------------------------------------------------------------
 
 
-def _grade() -> Case:
-    return Case(When(~Q(adjusted_grade=""), then=F("adjusted_grade")), default=F("computed_grade"))
-
-
 def _grades(term: Term, organisation: Organisation) -> list[tuple[str, str, int]]:
     counts = dict(
         Evaluation.objects.filter(term=term, member__organisation__path__startswith=organisation.path)
-        .annotate(final_grade=_grade())
+        .annotate(final_grade=effective_grade())
         .exclude(final_grade="")
         .values_list("final_grade")
         .annotate(count=Count("id"))

@@ -1,7 +1,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from .models import Evaluation, Grade
+from .models import Evaluation, Grade, effective_grade
 
 
 class EvaluationFilter(django_filters.FilterSet):
@@ -36,5 +36,4 @@ class EvaluationFilter(django_filters.FilterSet):
         return queryset.filter(accountability=value == "yes")
 
     def by_grade(self, queryset, name, value):
-        # The grade that counts: the secretary's adjustment, else the computed one.
-        return queryset.filter(adjusted_grade=value) | queryset.filter(adjusted_grade="", computed_grade=value)
+        return queryset.alias(final_grade=effective_grade()).filter(final_grade=value)

@@ -5,7 +5,7 @@ import os
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -104,6 +104,13 @@ def _rate_field(label):
     return models.DecimalField(label, max_digits=5, decimal_places=4, null=True, blank=True)
 
 
+def effective_grade() -> Case:
+    """The grade that counts: the secretary's adjustment when there is one, else the computed grade.
+
+    For queries (filters, counts); `Evaluation.grade` reads the same rule off one row."""
+    return Case(When(~Q(adjusted_grade=""), then=F("adjusted_grade")), default=F("computed_grade"))
+
+
 class Evaluation(models.Model):
     """One member's result for a term, as the evaluation job left it (re-runs overwrite it).
 
@@ -165,6 +172,7 @@ class Evaluation(models.Model):
 
     @property
     def grade(self) -> str:
+        """The grade that counts (`effective_grade` is the same rule in SQL)."""
         return self.adjusted_grade or self.computed_grade
 
     def get_grade_display(self) -> str | Promise:
