@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "members",
     "pairings",
     "visits",
+    "visits.notifications",
+    "visits.requests",
+    "visits.pledges",
     "reports",
 ]
 
@@ -177,7 +180,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),
     },
     "requests-supervise-nightly": {
-        "task": "visits.tasks.requests_supervise_task",
+        "task": "visits.requests.tasks.requests_supervise_task",
         "schedule": crontab(hour=2, minute=30),
     },
     "exports-clean-up-nightly": {

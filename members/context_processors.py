@@ -12,7 +12,7 @@ def scope(request):
 
 
 def _unread(user) -> int:
-    from visits.models import Notification
+    from visits.notifications.models import Notification
 
     if not user.is_authenticated:
         return 0

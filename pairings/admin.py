@@ -7,7 +7,8 @@ from members.admin import ScopedAdmin, admin_site
 from members.scoping import get_scope
 
 from . import selectors, services
-from .models import Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
+from .rules import can_change_term_policy
+from .models import FrequencyRule, Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
 
 
 @admin.register(Term, site=admin_site)
@@ -127,3 +128,24 @@ class QuotaOverrideAdmin(ScopedAdmin):
         return QuotaOverride.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("member", "term")
+
+
+@admin.register(FrequencyRule, site=admin_site)
+class FrequencyRuleAdmin(ScopedAdmin):
+    list_display = ["policy", "contact_category", "member_role", "period", "minimum"]
+    list_filter = ["period"]
+
+    def get_queryset(self, request) -> QuerySet[FrequencyRule]:
+        return FrequencyRule.objects.filter(policy__term__in=selectors.term_list(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is QuotaPolicy:
+            # Only the policies this user may change (the quota policy's own rule, one predicate).
+            policies = QuotaPolicy.objects.filter(term__in=selectors.term_list(user=request.user))
+            allowed = [
+                policy.pk
+                for policy in policies.select_related("term__organisation")
+                if can_change_term_policy(request.user, policy)
+            ]
+            kwargs["queryset"] = QuotaPolicy.objects.filter(pk__in=allowed).select_related("term")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -16,10 +16,13 @@ from reports import scoring, services
 from reports.models import Evaluation, GradeAdjustment, ItemKind, SurveyResponse
 from tests.conftest import open_term
 from tests.factories import ContactFactory
-from visits import pledges, requests
+from visits.pledges import services as pledges
+from visits.requests import services as requests
 from visits import services as visit_services
-from visits.frequency import PairingFacts, Rule, Standing, pairing_status
-from visits.models import FrequencyRule, RequestSource, RequestState, Visit
+from pairings.frequency import PairingFacts, Rule, Standing, pairing_status
+from pairings.models import FrequencyRule
+from visits.models import Visit
+from visits.requests.models import RequestSource, RequestState
 from visits.services import VisitData
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,8 @@ from members.admin import ScopedAdmin, admin_site
 from members.models import MemberCategory
 from members.scoping import get_scope
 
-from . import pledge_selectors, pledges
+from . import selectors as pledge_selectors
+from . import services as pledges
 from .models import CommunityRegistration, Pledge, PledgeProgress, PostClaim, ServicePost
 
 

@@ -7,7 +7,7 @@ Progress entries belong where their pledge belongs.
 
 import rules
 
-from members.rules import can_manage, can_read
+from members.rules import can_manage, can_read, has_staff_role
 
 from .models import PledgeProgress
 
@@ -26,13 +26,15 @@ def can_manage_progress(user, obj=None) -> bool:
     return can_manage.test(user, _via_pledge(obj))
 
 
-for model in ("pledge", "servicepost", "postclaim", "communityregistration"):
-    rules.add_perm(f"visits.view_{model}", can_read)
-    rules.add_perm(f"visits.add_{model}", can_manage)
-    rules.add_perm(f"visits.change_{model}", can_manage)
-    rules.add_perm(f"visits.delete_{model}", can_manage)
+rules.add_perm("pledges", has_staff_role)
 
-rules.add_perm("visits.view_pledgeprogress", can_read_progress)
-rules.add_perm("visits.add_pledgeprogress", can_manage_progress)
-rules.add_perm("visits.change_pledgeprogress", can_manage_progress)
-rules.add_perm("visits.delete_pledgeprogress", can_manage_progress)
+for model in ("pledge", "servicepost", "postclaim", "communityregistration"):
+    rules.add_perm(f"pledges.view_{model}", can_read)
+    rules.add_perm(f"pledges.add_{model}", can_manage)
+    rules.add_perm(f"pledges.change_{model}", can_manage)
+    rules.add_perm(f"pledges.delete_{model}", can_manage)
+
+rules.add_perm("pledges.view_pledgeprogress", can_read_progress)
+rules.add_perm("pledges.add_pledgeprogress", can_manage_progress)
+rules.add_perm("pledges.change_pledgeprogress", can_manage_progress)
+rules.add_perm("pledges.delete_pledgeprogress", can_manage_progress)

@@ -11,7 +11,7 @@ from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
 
 from .models import CommunityRegistration, Pledge, PledgeProgress, PledgeState, PostClaim, ServicePost
-from .pledges import ancestor_paths
+from .services import ancestor_paths
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User

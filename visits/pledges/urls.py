@@ -1,8 +1,9 @@
 from django.urls import path
 
-from . import pledge_views as views
+from . import views
 
-# Included into the "visits" namespace by visits/urls.py.
+app_name = "pledges"
+
 urlpatterns = [
     path("pledges/", views.pledge_list, name="pledge_list"),
     path("pledges/new/", views.pledge_create, name="pledge_create"),

@@ -16,10 +16,9 @@ from members import selectors as member_selectors
 from members.models import Member, MemberCategory
 from members.scoping import get_scope
 
-from . import pledge_selectors as selectors
-from . import pledges as services
+from . import selectors, services
 from .models import CommunityRegistration, Pledge, PledgeState
-from .pledge_forms import (
+from .forms import (
     CommunityRegistrationForm,
     PledgeCreateForm,
     PledgeEvaluateForm,
@@ -68,11 +67,11 @@ def pledge_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My pledges: the member's own, with what to do next on each."""
     scope = get_scope(request.user)
     if scope.member is None and scope.has_staff_role:
-        return redirect("visits:pledge_review")
+        return redirect("pledges:pledge_review")
     _member_or_403(request)
     return render(
         request,
-        "visits/pledge_list.html",
+        "pledges/pledge_list.html",
         {"pledges": selectors.pledge_own_list(user=request.user), "can_review": scope.has_staff_role},
     )
 
@@ -88,8 +87,8 @@ def pledge_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("Your pledge is saved. Make it public when you are ready."))
-            return redirect("visits:pledge_detail", pledge_id=pledge.pk)
-    return render(request, "visits/pledge_form.html", {"form": form})
+            return redirect("pledges:pledge_detail", pledge_id=pledge.pk)
+    return render(request, "pledges/pledge_form.html", {"form": form})
 
 
 @login_required
@@ -101,7 +100,7 @@ def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
     can_evaluate = not is_owner and scope.manages(pledge.member.organisation) and pledge.state == PledgeState.REPORTED
     return render(
         request,
-        "visits/pledge_detail.html",
+        "pledges/pledge_detail.html",
         {
             "pledge": pledge,
             "progress": pledge.progress.order_by("happened_on", "id"),
@@ -130,7 +129,7 @@ def _pledge_step(request: AuthenticatedHttpRequest, pledge: Pledge, form, step, 
             messages.success(request, success)
     else:
         _flash_errors(request, _form_errors(form))
-    return redirect("visits:pledge_detail", pledge_id=pledge.pk)
+    return redirect("pledges:pledge_detail", pledge_id=pledge.pk)
 
 
 @login_required
@@ -194,7 +193,7 @@ def pledge_review(request: AuthenticatedHttpRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "visits/pledge_review.html",
+        "pledges/pledge_review.html",
         {"filter_form": filter_form, "page": page, "query": query.urlencode()},
     )
 
@@ -208,11 +207,11 @@ def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Posts a member may claim: those of their organisation and the ones above it."""
     scope = get_scope(request.user)
     if scope.member is None and scope.can_manage_any:
-        return redirect("visits:post_manage")
+        return redirect("pledges:post_manage")
     member = _member_or_403(request)
     return render(
         request,
-        "visits/post_list.html",
+        "pledges/post_list.html",
         {
             "posts": selectors.post_claimable_list(member=member),
             "can_manage": scope.can_manage_any,
@@ -231,7 +230,7 @@ def post_claim(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
         _flash_errors(request, error.messages)
     else:
         messages.success(request, _("You have claimed the post “%(post)s”.") % {"post": post.title})
-    return redirect("visits:post_list")
+    return redirect("pledges:post_list")
 
 
 @login_required
@@ -245,14 +244,14 @@ def post_release(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
         _flash_errors(request, error.messages)
     else:
         messages.success(request, _("You have released the post “%(post)s”.") % {"post": claim.post.title})
-    return redirect("visits:post_list")
+    return redirect("pledges:post_list")
 
 
 @login_required
 @require_GET
 def post_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_manager(request)
-    return render(request, "visits/post_manage.html", {"posts": selectors.post_managed_list(user=request.user)})
+    return render(request, "pledges/post_manage.html", {"posts": selectors.post_managed_list(user=request.user)})
 
 
 @login_required
@@ -267,8 +266,8 @@ def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("The post “%(post)s” is open for claiming.") % {"post": post.title})
-            return redirect("visits:post_manage")
-    return render(request, "visits/post_form.html", {"form": form})
+            return redirect("pledges:post_manage")
+    return render(request, "pledges/post_form.html", {"form": form})
 
 
 @login_required
@@ -281,7 +280,7 @@ def post_toggle(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse
         messages.success(request, _("The post “%(post)s” is open for claiming.") % {"post": post.title})
     else:
         messages.success(request, _("The post “%(post)s” is closed for claiming.") % {"post": post.title})
-    return redirect("visits:post_manage")
+    return redirect("pledges:post_manage")
 
 
 # Community registration ------------------------------------------------------------
@@ -303,7 +302,7 @@ def registration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     return render(
         request,
-        "visits/registration_list.html",
+        "pledges/registration_list.html",
         {
             "registrations": selectors.registration_list(user=request.user),
             "page": page,
@@ -329,7 +328,7 @@ def registration_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             messages.success(request, _("%(member)s has reported to %(community)s.") % _names(registration))
     else:
         _flash_errors(request, _form_errors(form))
-    return redirect("visits:registration_list")
+    return redirect("pledges:registration_list")
 
 
 def _names(registration: CommunityRegistration) -> dict[str, str]:
@@ -350,10 +349,10 @@ def registration_mine(request: AuthenticatedHttpRequest) -> HttpResponse:
             form.add_error(None, error)
         else:
             messages.success(request, _("%(member)s has reported to %(community)s.") % _names(registration))
-            return redirect("visits:registration_mine")
+            return redirect("pledges:registration_mine")
     return render(
         request,
-        "visits/registration_mine.html",
+        "pledges/registration_mine.html",
         {"member": member, "registration": registration, "in_service": in_service, "form": form},
     )
 
@@ -371,4 +370,4 @@ def public_board(request: HttpRequest, code: str) -> HttpResponse:
     if organisation is None:
         raise Http404(_("There is no public board here."))
     board = selectors.public_board(organisation=organisation)
-    return render(request, "visits/public_board.html", {"board": board})
+    return render(request, "pledges/public_board.html", {"board": board})

@@ -2,7 +2,7 @@
 
 The admin never moves a request through the workflow: state, supervision, the
 responsible person and the deadline are read-only here, and new requests are
-recorded on the app's pages, so every step goes through visits/requests.py and
+recorded on the app's pages, so every step goes through visits/requests/services.py and
 lands in the request's history.
 """
 
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from members.admin import ScopedAdmin, admin_site
 
 from .models import Request, RequestTransition
-from .request_selectors import request_list
+from .selectors import request_list
 
 
 class RequestTransitionInline(admin.TabularInline):
@@ -29,7 +29,7 @@ class RequestTransitionInline(admin.TabularInline):
         return super().get_queryset(request).select_related("by")
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return request.user.has_perm("visits.view_requesttransition", obj)
+        return request.user.has_perm("requests.view_requesttransition", obj)
 
     def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

@@ -10,7 +10,7 @@ from members.models import Member, Organisation
 from members.scoping import get_scope
 
 from .models import Request, RequestSource, RequestState
-from .requests import OPEN_STATES
+from .services import OPEN_STATES
 
 
 class RequestFilter(django_filters.FilterSet):

@@ -3,7 +3,7 @@
 Rights follow from roles, as in members/rules.py: managers of the request's
 organisation change it, inspectors and managers read it. Nobody deletes a request:
 the ledger and its history are kept. Moving a request through the workflow is not a
-model permission but a rule of visits/requests.py (the responsible member may move
+model permission but a rule of visits/requests/services.py (the responsible member may move
 their own request; the admin cannot change the state at all).
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import rules
 
-from members.rules import can_manage, can_read
+from members.rules import can_manage, can_read, has_staff_role
 from members.scoping import get_scope
 
 
@@ -24,11 +24,12 @@ def can_read_request_history(user, obj: Any = None) -> bool:
     return get_scope(user).reads(request.organisation)
 
 
-rules.add_perm("visits.view_request", can_read)
-rules.add_perm("visits.add_request", can_manage)
-rules.add_perm("visits.change_request", can_manage)
-rules.add_perm("visits.delete_request", rules.always_deny)
-rules.add_perm("visits.view_requesttransition", can_read_request_history)
-rules.add_perm("visits.add_requesttransition", rules.always_deny)
-rules.add_perm("visits.change_requesttransition", rules.always_deny)
-rules.add_perm("visits.delete_requesttransition", rules.always_deny)
+rules.add_perm("requests", has_staff_role)
+rules.add_perm("requests.view_request", can_read)
+rules.add_perm("requests.add_request", can_manage)
+rules.add_perm("requests.change_request", can_manage)
+rules.add_perm("requests.delete_request", rules.always_deny)
+rules.add_perm("requests.view_requesttransition", can_read_request_history)
+rules.add_perm("requests.add_requesttransition", rules.always_deny)
+rules.add_perm("requests.change_requesttransition", rules.always_deny)
+rules.add_perm("requests.delete_requesttransition", rules.always_deny)

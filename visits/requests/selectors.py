@@ -11,10 +11,12 @@ from members.models import Member
 from members.scoping import get_scope
 
 from .models import Request, RequestTransition
-from .requests import OPEN_STATES
+from .services import OPEN_STATES
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+
+    from visits.models import Visit
 
 
 def _visibility(user: User | AnonymousUser) -> Q:
@@ -30,7 +32,7 @@ def _visibility(user: User | AnonymousUser) -> Q:
 
 def request_list(*, user: User | AnonymousUser, filters: dict[str, Any] | None = None) -> QuerySet[Request]:
     """Requests the user may read, with what the ledger shows, in a fixed number of queries."""
-    from .request_filters import RequestFilter
+    from .filters import RequestFilter
 
     queryset = (
         Request.objects.filter(_visibility(user))
@@ -71,3 +73,25 @@ def responsible_choices(*, user: User | AnonymousUser, request: Request) -> Quer
         .select_related("organisation")
         .order_by("organisation__path", "name", "id")
     )
+
+
+def visit_for_request_link(*, user: User | AnonymousUser, visit_id: int) -> Visit | None:
+    """A visit log the user may link a request to: their own, or one in a subtree they manage.
+
+    The model is reached through Request.visit: visits (the visit log) builds on requests,
+    so requests does not import it.
+    """
+    visit_model = Request._meta.get_field("visit").related_model
+    assert isinstance(visit_model, type)
+    visit = (
+        visit_model._default_manager.select_related("pairing__member", "pairing__contact__organisation")
+        .filter(pk=visit_id)
+        .first()
+    )
+    scope = get_scope(user)
+    if visit is None or not (
+        scope.manages(visit.pairing.contact.organisation)
+        or (scope.member is not None and visit.pairing.member_id == scope.member.pk)
+    ):
+        return None
+    return visit

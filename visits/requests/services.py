@@ -39,10 +39,16 @@ from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
 from pairings.selectors import pairing_active_for
 
-from .models import Notification, Request, RequestSource, RequestState, RequestTransition, Visit
+from visits.notifications.models import Notification
+from visits.notifications.services import MESSAGE_LENGTH, Notice, notifications_send
+
+from .models import Request, RequestSource, RequestState, RequestTransition
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    # Only named: visits (the visit log) builds on requests, so requests does not import it.
+    from visits.models import Visit
 
 S = RequestState
 
@@ -72,9 +78,6 @@ OPEN_STATES: tuple[str, ...] = (S.RECEIVED, S.HANDLED_DIRECTLY, S.TRANSFERRED, S
 # Reaching one of these ends supervision.
 ANSWERED_STATES: tuple[str, ...] = (S.RESOLVED, S.EXPLAINED)
 
-MESSAGE_LENGTH = Notification._meta.get_field("message").max_length or 300
-
-
 def _is_responsible(request: Request, by: User) -> bool:
     member = get_scope(by).member
     return member is not None and request.responsible_id is not None and request.responsible_id == member.pk
@@ -96,7 +99,7 @@ def request_can_transition(*, request: Request, by: User) -> bool:
 
 
 def _detail_url(request: Request) -> str:
-    return reverse("visits:request_detail", args=[request.pk])
+    return reverse("requests:request_detail", args=[request.pk])
 
 
 # Recording -------------------------------------------------------------------------
@@ -229,11 +232,15 @@ def request_transition(
             "deadline": deadline,
             "summary": current.summary,
         }
-        Notification.objects.create(
-            user_id=responsible.user_id,
-            kind=Notification.Kind.REQUEST_ASSIGNED,
-            message=message[:MESSAGE_LENGTH],
-            url=_detail_url(current),
+        notifications_send(
+            notices=[
+                Notice(
+                    responsible.user_id,
+                    Notification.Kind.REQUEST_ASSIGNED,
+                    message[:MESSAGE_LENGTH],
+                    _detail_url(current),
+                )
+            ]
         )
     return current
 
@@ -278,13 +285,8 @@ def requests_supervise_overdue(*, today: date) -> int:
             }
             url = _detail_url(request)
             notifications += [
-                Notification(
-                    user_id=user_id,
-                    kind=Notification.Kind.REQUEST_SUPERVISED,
-                    message=message[:MESSAGE_LENGTH],
-                    url=url,
-                )
+                Notice(user_id, Notification.Kind.REQUEST_SUPERVISED, message[:MESSAGE_LENGTH], url)
                 for user_id in sorted(cast(set[int], recipients))  # None was discarded
             ]
-        Notification.objects.bulk_create(notifications)
+        notifications_send(notices=notifications)
     return len(overdue)

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from . import request_views
+from . import views as request_views
+
+app_name = "requests"
 
 urlpatterns = [
     path("requests/", request_views.request_ledger, name="request_ledger"),

@@ -1,5 +1,7 @@
 """Pages for requests (诉求): the problem ledger (问题台账), recording a request, and its workflow."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,11 +18,13 @@ from members.models import Contact
 from members.scoping import get_scope
 from pairings.selectors import active_contact_ids_for_member
 
-from . import request_selectors as selectors
-from . import requests as services
-from .models import Request, RequestSource, Visit
-from .request_filters import RequestFilter
-from .request_forms import RequestCreateForm, RequestTransitionForm
+from . import selectors, services
+from .filters import RequestFilter
+from .forms import RequestCreateForm, RequestTransitionForm
+from .models import Request, RequestSource
+
+if TYPE_CHECKING:
+    from visits.models import Visit
 
 REQUESTS_PER_PAGE = 50
 
@@ -57,7 +61,7 @@ def request_ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     scope = get_scope(request.user)
     return render(
         request,
-        "visits/request_ledger.html",
+        "requests/request_ledger.html",
         {
             "filter": request_filter,
             "page": page,
@@ -68,16 +72,10 @@ def request_ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _visit_or_404(request: AuthenticatedHttpRequest, visit_id: int) -> Visit:
+def _visit_or_404(request: AuthenticatedHttpRequest, visit_id: int) -> "Visit":
     """A visit log the user may link a request to: their own, or one in a subtree they manage."""
-    visit = (
-        Visit.objects.select_related("pairing__member", "pairing__contact__organisation").filter(pk=visit_id).first()
-    )
-    scope = get_scope(request.user)
-    if visit is None or not (
-        scope.manages(visit.pairing.contact.organisation)
-        or (scope.member is not None and visit.pairing.member_id == scope.member.pk)
-    ):
+    visit = selectors.visit_for_request_link(user=request.user, visit_id=visit_id)
+    if visit is None:
         raise Http404(_("No such visit log."))
     return visit
 
@@ -139,8 +137,8 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             _add_errors(form, error)
         else:
             messages.success(request, _("The request was recorded."))
-            return redirect("visits:request_detail", request_id=created.pk)
-    return render(request, "visits/request_create.html", {"form": form, "visit": visit})
+            return redirect("requests:request_detail", request_id=created.pk)
+    return render(request, "requests/request_create.html", {"form": form, "visit": visit})
 
 
 def _transition_form(request: AuthenticatedHttpRequest, obj: Request, data=None) -> RequestTransitionForm | None:
@@ -160,7 +158,7 @@ def _transition_form(request: AuthenticatedHttpRequest, obj: Request, data=None)
 def _render_detail(request: AuthenticatedHttpRequest, obj: Request, form: RequestTransitionForm | None) -> HttpResponse:
     return render(
         request,
-        "visits/request_detail.html",
+        "requests/request_detail.html",
         {
             "item": obj,
             "transitions": selectors.request_transition_list(request=obj),
@@ -199,5 +197,5 @@ def request_transition(request: AuthenticatedHttpRequest, request_id: int) -> Ht
             _add_errors(form, error)
         else:
             messages.success(request, _("Request moved to: %(state)s.") % {"state": moved.get_state_display()})
-            return redirect("visits:request_detail", request_id=obj.pk)
+            return redirect("requests:request_detail", request_id=obj.pk)
     return _render_detail(request, obj, form)

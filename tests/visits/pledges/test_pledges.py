@@ -10,8 +10,8 @@ from django.utils import translation
 
 from members.models import MemberCategory
 from tests.factories import ContactFactory, MemberFactory, UserFactory
-from visits import pledges as services
-from visits.models import CommunityRegistration, Pledge, PledgeProgress, PledgeState, PostClaim, ServicePost
+from visits.pledges import services
+from visits.pledges.models import CommunityRegistration, Pledge, PledgeProgress, PledgeState, PostClaim, ServicePost
 
 TODAY = date(2026, 10, 15)
 
@@ -87,21 +87,21 @@ def test_a_pledge_goes_from_pledged_to_evaluated(world):
 
 def test_the_whole_lifecycle_through_the_pages(client, world):
     client.force_login(world.member_a1.user)
-    response = client.post(reverse("visits:pledge_create"), {"year": 2026, "title": "义务辅导", "description": ""})
+    response = client.post(reverse("pledges:pledge_create"), {"year": 2026, "title": "义务辅导", "description": ""})
     pledge = Pledge.objects.get(title="义务辅导")
     assert response.status_code == 302
-    detail = reverse("visits:pledge_detail", args=[pledge.pk])
-    client.post(reverse("visits:pledge_make_public", args=[pledge.pk]), {"made_public_on": "2026-09-01"})
-    client.post(reverse("visits:pledge_progress", args=[pledge.pk]), {"happened_on": "2026-09-10", "note": "辅导两次"})
-    client.post(reverse("visits:pledge_report", args=[pledge.pk]), {"report": "辅导二十次"})
+    detail = reverse("pledges:pledge_detail", args=[pledge.pk])
+    client.post(reverse("pledges:pledge_make_public", args=[pledge.pk]), {"made_public_on": "2026-09-01"})
+    client.post(reverse("pledges:pledge_progress", args=[pledge.pk]), {"happened_on": "2026-09-10", "note": "辅导两次"})
+    client.post(reverse("pledges:pledge_report", args=[pledge.pk]), {"report": "辅导二十次"})
     pledge.refresh_from_db()
     assert pledge.state == PledgeState.REPORTED
     assert "辅导两次" in client.get(detail).content.decode()
-    assert client.get(reverse("visits:pledge_list")).status_code == 200
+    assert client.get(reverse("pledges:pledge_list")).status_code == 200
 
     client.force_login(world.secretary_a.user)
-    assert "pledge-review" in client.get(reverse("visits:pledge_review")).content.decode()
-    response = client.post(reverse("visits:pledge_evaluate", args=[pledge.pk]), {"rating": "good", "evaluation": ""})
+    assert "pledge-review" in client.get(reverse("pledges:pledge_review")).content.decode()
+    response = client.post(reverse("pledges:pledge_evaluate", args=[pledge.pk]), {"rating": "good", "evaluation": ""})
     assert response.status_code == 302
     pledge.refresh_from_db()
     assert (pledge.state, pledge.rating) == (PledgeState.EVALUATED, "good")
@@ -159,7 +159,7 @@ def test_progress_in_the_future_or_before_going_public_is_refused(world):
 def test_a_step_out_of_order_on_the_page_shows_an_error_and_changes_nothing(client, world):
     pledge = make_pledge(world.member_a1)
     client.force_login(world.member_a1.user)
-    response = client.post(reverse("visits:pledge_report", args=[pledge.pk]), {"report": "做完了"}, follow=True)
+    response = client.post(reverse("pledges:pledge_report", args=[pledge.pk]), {"report": "做完了"}, follow=True)
     assert "alert-danger" in response.content.decode()
     pledge.refresh_from_db()
     assert pledge.state == PledgeState.PLEDGED
@@ -178,7 +178,7 @@ def test_a_third_pledge_on_the_page_shows_the_rule(client, world):
     make_pledge(world.member_a1, "一")
     make_pledge(world.member_a1, "二")
     client.force_login(world.member_a1.user)
-    response = client.post(reverse("visits:pledge_create"), {"year": 2026, "title": "三"})
+    response = client.post(reverse("pledges:pledge_create"), {"year": 2026, "title": "三"})
     assert response.status_code == 200
     assert "one or two concrete things a year" in response.content.decode()
     assert not Pledge.objects.filter(title="三").exists()
@@ -205,7 +205,7 @@ def test_a_secretary_does_not_evaluate_their_own_pledge(world):
 
 def test_secretary_b_and_members_cannot_evaluate_on_the_page(client, world):
     pledge = reported_pledge(world.member_a1)
-    url = reverse("visits:pledge_evaluate", args=[pledge.pk])
+    url = reverse("pledges:pledge_evaluate", args=[pledge.pk])
     client.force_login(world.secretary_b.user)
     assert client.post(url, {"rating": "good"}).status_code == 404
     client.force_login(world.member_a1.user)
@@ -220,21 +220,21 @@ def test_secretary_b_and_members_cannot_evaluate_on_the_page(client, world):
 
 def test_the_evaluation_form_shows_only_to_the_secretary(client, world):
     pledge = reported_pledge(world.member_a1)
-    url = reverse("visits:pledge_detail", args=[pledge.pk])
+    url = reverse("pledges:pledge_detail", args=[pledge.pk])
     client.force_login(world.secretary_a.user)
-    assert reverse("visits:pledge_evaluate", args=[pledge.pk]) in client.get(url).content.decode()
+    assert reverse("pledges:pledge_evaluate", args=[pledge.pk]) in client.get(url).content.decode()
     client.force_login(world.member_a1.user)
-    assert reverse("visits:pledge_evaluate", args=[pledge.pk]) not in client.get(url).content.decode()
+    assert reverse("pledges:pledge_evaluate", args=[pledge.pk]) not in client.get(url).content.decode()
 
 
 def test_member_cannot_open_or_change_another_members_pledge(client, world):
     pledge = make_pledge(world.member_a1)
     client.force_login(world.member_a2.user)
-    assert client.get(reverse("visits:pledge_detail", args=[pledge.pk])).status_code == 404
+    assert client.get(reverse("pledges:pledge_detail", args=[pledge.pk])).status_code == 404
     for name, data in [
-        ("visits:pledge_make_public", {"made_public_on": "2026-10-01"}),
-        ("visits:pledge_progress", {"happened_on": "2026-10-01", "note": "x"}),
-        ("visits:pledge_report", {"report": "x"}),
+        ("pledges:pledge_make_public", {"made_public_on": "2026-10-01"}),
+        ("pledges:pledge_progress", {"happened_on": "2026-10-01", "note": "x"}),
+        ("pledges:pledge_report", {"report": "x"}),
     ]:
         assert client.post(reverse(name, args=[pledge.pk]), data).status_code == 404
     pledge.refresh_from_db()
@@ -246,27 +246,27 @@ def test_member_cannot_open_or_change_another_members_pledge(client, world):
 def test_a_secretary_cannot_change_a_members_pledge_steps(client, world):
     pledge = make_pledge(world.member_a1)
     client.force_login(world.secretary_a.user)
-    assert client.get(reverse("visits:pledge_detail", args=[pledge.pk])).status_code == 200
-    assert client.post(reverse("visits:pledge_make_public", args=[pledge.pk]), {}).status_code == 404
+    assert client.get(reverse("pledges:pledge_detail", args=[pledge.pk])).status_code == 200
+    assert client.post(reverse("pledges:pledge_make_public", args=[pledge.pk]), {}).status_code == 404
 
 
 def test_pledge_pages_refuse_users_out_of_scope(client, world):
     pledge = make_pledge(world.member_a1)
     client.force_login(world.outsider)
-    assert client.get(reverse("visits:pledge_list")).status_code == 403
-    assert client.get(reverse("visits:pledge_create")).status_code == 403
-    assert client.get(reverse("visits:pledge_review")).status_code == 403
-    assert client.get(reverse("visits:pledge_detail", args=[pledge.pk])).status_code == 404
+    assert client.get(reverse("pledges:pledge_list")).status_code == 403
+    assert client.get(reverse("pledges:pledge_create")).status_code == 403
+    assert client.get(reverse("pledges:pledge_review")).status_code == 403
+    assert client.get(reverse("pledges:pledge_detail", args=[pledge.pk])).status_code == 404
     client.force_login(world.secretary_b.user)
-    assert client.get(reverse("visits:pledge_detail", args=[pledge.pk])).status_code == 404
-    assert pledge.title not in client.get(reverse("visits:pledge_review")).content.decode()
+    assert client.get(reverse("pledges:pledge_detail", args=[pledge.pk])).status_code == 404
+    assert pledge.title not in client.get(reverse("pledges:pledge_review")).content.decode()
     client.force_login(world.member_a2.user)
-    assert client.get(reverse("visits:pledge_review")).status_code == 403
+    assert client.get(reverse("pledges:pledge_review")).status_code == 403
 
 
 def test_anonymous_users_are_sent_to_log_in(client, world):
     for name in ("pledge_list", "post_list", "post_manage", "registration_list", "registration_mine"):
-        response = client.get(reverse(f"visits:{name}"))
+        response = client.get(reverse(f"pledges:{name}"))
         assert response.status_code == 302
         assert reverse("login") in response["Location"]
 
@@ -314,45 +314,45 @@ def test_a_member_claims_only_for_themselves_and_only_posts_above_them(world, po
 
 def test_releasing_a_post_frees_its_place(client, world, post):
     client.force_login(world.member_a1.user)
-    client.post(reverse("visits:post_claim", args=[post.pk]))
+    client.post(reverse("pledges:post_claim", args=[post.pk]))
     claim = PostClaim.objects.get()
     assert claim.released_on is None
     client.force_login(world.member_a2.user)
-    response = client.post(reverse("visits:post_claim", args=[post.pk]), follow=True)
+    response = client.post(reverse("pledges:post_claim", args=[post.pk]), follow=True)
     assert "Every place" in response.content.decode()
     client.force_login(world.member_a1.user)
-    client.post(reverse("visits:post_release", args=[post.pk]))
+    client.post(reverse("pledges:post_release", args=[post.pk]))
     claim.refresh_from_db()
     assert claim.released_on == TODAY
     with pytest.raises(ValidationError):
         services.post_release(claim=claim, by=world.member_a1.user)
     client.force_login(world.member_a2.user)
-    client.post(reverse("visits:post_claim", args=[post.pk]))
+    client.post(reverse("pledges:post_claim", args=[post.pk]))
     assert PostClaim.objects.filter(member=world.member_a2, released_on__isnull=True).exists()
 
 
 def test_a_member_sees_claimable_posts_with_buttons(client, world, post):
     services.service_post_create(organisation=world.branch_b, by=world.secretary_b.user, title="乙支部岗位")
     client.force_login(world.member_a1.user)
-    html = client.get(reverse("visits:post_list")).content.decode()
+    html = client.get(reverse("pledges:post_list")).content.decode()
     assert "政策宣讲" in html
-    assert reverse("visits:post_claim", args=[post.pk]) in html
+    assert reverse("pledges:post_claim", args=[post.pk]) in html
     assert "乙支部岗位" not in html
 
 
 def test_post_pages_refuse_users_out_of_scope(client, world, post):
     other = services.service_post_create(organisation=world.branch_b, by=world.secretary_b.user, title="乙支部岗位")
     client.force_login(world.member_a1.user)
-    assert client.post(reverse("visits:post_claim", args=[other.pk])).status_code == 404
-    assert client.post(reverse("visits:post_release", args=[post.pk])).status_code == 404  # nothing claimed
-    assert client.get(reverse("visits:post_manage")).status_code == 403
-    assert client.get(reverse("visits:post_create")).status_code == 403
-    assert client.post(reverse("visits:post_toggle", args=[post.pk])).status_code == 403
+    assert client.post(reverse("pledges:post_claim", args=[other.pk])).status_code == 404
+    assert client.post(reverse("pledges:post_release", args=[post.pk])).status_code == 404  # nothing claimed
+    assert client.get(reverse("pledges:post_manage")).status_code == 403
+    assert client.get(reverse("pledges:post_create")).status_code == 403
+    assert client.post(reverse("pledges:post_toggle", args=[post.pk])).status_code == 403
     client.force_login(world.secretary_b.user)
-    assert client.post(reverse("visits:post_toggle", args=[post.pk])).status_code == 404
-    assert "政策宣讲" not in client.get(reverse("visits:post_manage")).content.decode()
+    assert client.post(reverse("pledges:post_toggle", args=[post.pk])).status_code == 404
+    assert "政策宣讲" not in client.get(reverse("pledges:post_manage")).content.decode()
     client.force_login(world.outsider)
-    assert client.get(reverse("visits:post_list")).status_code == 403
+    assert client.get(reverse("pledges:post_list")).status_code == 403
     assert not PostClaim.objects.exists()
     post.refresh_from_db()
     assert post.is_open
@@ -361,16 +361,16 @@ def test_post_pages_refuse_users_out_of_scope(client, world, post):
 def test_a_secretary_creates_and_closes_posts_on_the_page(client, world):
     client.force_login(world.secretary_a.user)
     response = client.post(
-        reverse("visits:post_create"),
+        reverse("pledges:post_create"),
         {"organisation": world.branch_a.pk, "title": "敬老助老", "duties": "", "places": 2},
     )
     assert response.status_code == 302
     post = ServicePost.objects.get(title="敬老助老")
-    client.post(reverse("visits:post_toggle", args=[post.pk]))
+    client.post(reverse("pledges:post_toggle", args=[post.pk]))
     post.refresh_from_db()
     assert not post.is_open
     response = client.post(
-        reverse("visits:post_create"), {"organisation": world.branch_b.pk, "title": "越权", "places": 1}
+        reverse("pledges:post_create"), {"organisation": world.branch_b.pk, "title": "越权", "places": 1}
     )
     assert response.status_code == 200  # branch B is not among the choices
     assert not ServicePost.objects.filter(title="越权").exists()
@@ -405,7 +405,7 @@ def test_the_not_yet_registered_list_shows_in_service_members_still_to_report(cl
     elsewhere = in_service(world, "乙未报到", world.branch_b)
     services.community_register(member=reported, community=community, registered_on=TODAY, by=reported.user)
     client.force_login(world.secretary_a.user)
-    response = client.get(reverse("visits:registration_list"))
+    response = client.get(reverse("pledges:registration_list"))
     assert [m.pk for m in response.context["page"]] == [waiting.pk]
     html = response.content.decode()
     assert "幸福社区党支部" in html
@@ -413,21 +413,21 @@ def test_the_not_yet_registered_list_shows_in_service_members_still_to_report(cl
     assert world.member_a1.name not in html.split('data-testid="unregistered"')[1].split("</ul>")[0]
 
     response = client.post(
-        reverse("visits:registration_create"),
+        reverse("pledges:registration_create"),
         {"member": waiting.pk, "community": community.pk, "registered_on": "2026-10-01"},
     )
     assert response.status_code == 302
-    assert list(client.get(reverse("visits:registration_list")).context["page"]) == []
+    assert list(client.get(reverse("pledges:registration_list")).context["page"]) == []
 
 
 def test_a_member_reports_to_a_community_on_their_page(client, world, community):
     member = in_service(world)
     client.force_login(member.user)
-    client.post(reverse("visits:registration_mine"), {"community": community.pk, "registered_on": "2026-10-10"})
+    client.post(reverse("pledges:registration_mine"), {"community": community.pk, "registered_on": "2026-10-10"})
     assert CommunityRegistration.objects.get().member == member
     client.force_login(world.member_a1.user)
     response = client.post(
-        reverse("visits:registration_mine"), {"community": community.pk, "registered_on": "2026-10-10"}
+        reverse("pledges:registration_mine"), {"community": community.pk, "registered_on": "2026-10-10"}
     )
     assert "in-service" in response.content.decode()
     assert CommunityRegistration.objects.count() == 1
@@ -436,16 +436,16 @@ def test_a_member_reports_to_a_community_on_their_page(client, world, community)
 def test_registration_pages_refuse_users_out_of_scope(client, world, community):
     member = in_service(world)
     client.force_login(world.member_a1.user)
-    assert client.get(reverse("visits:registration_list")).status_code == 403
+    assert client.get(reverse("pledges:registration_list")).status_code == 403
     data = {"member": member.pk, "community": community.pk, "registered_on": "2026-10-01"}
-    assert client.post(reverse("visits:registration_create"), data).status_code == 403
+    assert client.post(reverse("pledges:registration_create"), data).status_code == 403
     client.force_login(world.inspector)
-    assert client.get(reverse("visits:registration_list")).status_code == 200
-    assert client.post(reverse("visits:registration_create"), data).status_code == 403
+    assert client.get(reverse("pledges:registration_list")).status_code == 200
+    assert client.post(reverse("pledges:registration_create"), data).status_code == 403
     client.force_login(world.secretary_b.user)
-    client.post(reverse("visits:registration_create"), data)  # member A is not among B's choices
+    client.post(reverse("pledges:registration_create"), data)  # member A is not among B's choices
     client.force_login(world.outsider)
-    assert client.get(reverse("visits:registration_mine")).status_code == 403
+    assert client.get(reverse("pledges:registration_mine")).status_code == 403
     assert not CommunityRegistration.objects.exists()
 
 
@@ -469,10 +469,10 @@ def enable_board(organisation):
 
 
 def test_the_public_board_is_404_unless_enabled(client, world):
-    assert client.get(reverse("visits:public_board", args=["A"])).status_code == 404
-    assert client.get(reverse("visits:public_board", args=["NOPE"])).status_code == 404
+    assert client.get(reverse("pledges:public_board", args=["A"])).status_code == 404
+    assert client.get(reverse("pledges:public_board", args=["NOPE"])).status_code == 404
     enable_board(world.branch_a)
-    assert client.get(reverse("visits:public_board", args=["A"])).status_code == 200
+    assert client.get(reverse("pledges:public_board", args=["A"])).status_code == 200
 
 
 def test_the_public_board_shows_pledges_posts_and_registrations_anonymously(client, world, community):
@@ -480,7 +480,7 @@ def test_the_public_board_shows_pledges_posts_and_registrations_anonymously(clie
     evaluated = reported_pledge(world.member_a2, "义务家教")
     services.pledge_evaluate(pledge=evaluated, by=world.secretary_a.user, rating="excellent")
     enable_board(world.general)
-    html = client.get(reverse("visits:public_board", args=["G"])).content.decode()
+    html = client.get(reverse("pledges:public_board", args=["G"])).content.decode()
     for shown in ("为空巢老人每月理发", "义务家教", "Excellent", "政策宣讲", world.member_a2.name, registered.name):
         assert shown in html
     assert "幸福社区党支部" in html
@@ -490,7 +490,7 @@ def test_the_public_board_shows_pledges_posts_and_registrations_anonymously(clie
 def test_the_public_board_never_shows_personal_data(client, world, community):
     registered = fill_board(world, community)
     enable_board(world.branch_a)
-    html = client.get(reverse("visits:public_board", args=["A"])).content.decode()
+    html = client.get(reverse("pledges:public_board", args=["A"])).content.decode()
     for contact in (world.contact_a1, world.contact_a2):
         for value in (contact.name, contact.phone, contact.id_number, contact.address):
             assert value not in html
@@ -503,7 +503,7 @@ def test_the_public_board_never_shows_personal_data(client, world, community):
 def test_the_public_board_of_branch_b_shows_nothing_of_branch_a(client, world, community):
     fill_board(world, community)
     enable_board(world.branch_b)
-    html = client.get(reverse("visits:public_board", args=["B"])).content.decode()
+    html = client.get(reverse("pledges:public_board", args=["B"])).content.decode()
     assert "为空巢老人每月理发" not in html
     assert "政策宣讲" not in html
 
@@ -527,7 +527,7 @@ def test_the_public_board_issues_a_constant_number_of_queries(
     # 3. active claims with post, post organisation and member names
     # 4. public pledges with member names
     with django_assert_max_num_queries(4):
-        response = client.get(reverse("visits:public_board", args=["A"]))
+        response = client.get(reverse("pledges:public_board", args=["A"]))
     assert len(response.context["board"].pledges) == count
 
 
@@ -539,17 +539,17 @@ def test_admin_lists_are_scoped_to_the_secretarys_subtree(client, world, communi
     make_pledge(world.secretary_b, "乙支部承诺")
     client.force_login(world.secretary_b.user)
     for model in ("pledge", "servicepost", "postclaim", "communityregistration"):
-        response = client.get(reverse(f"admin:visits_{model}_changelist"))
+        response = client.get(reverse(f"admin:pledges_{model}_changelist"))
         assert response.status_code == 200, model
         html = response.content.decode()
         assert "政策宣讲" not in html
         assert "为空巢老人每月理发" not in html
-    assert "乙支部承诺" in client.get(reverse("admin:visits_pledge_changelist")).content.decode()
+    assert "乙支部承诺" in client.get(reverse("admin:pledges_pledge_changelist")).content.decode()
     pledge = Pledge.objects.get(title="为空巢老人每月理发")
-    assert client.get(reverse("admin:visits_pledge_change", args=[pledge.pk])).status_code == 404
+    assert client.get(reverse("admin:pledges_pledge_change", args=[pledge.pk])).status_code == 404
     client.force_login(world.secretary_a.user)
-    assert client.get(reverse("admin:visits_pledge_change", args=[pledge.pk])).status_code == 200
-    assert "政策宣讲" in client.get(reverse("admin:visits_postclaim_changelist")).content.decode()
+    assert client.get(reverse("admin:pledges_pledge_change", args=[pledge.pk])).status_code == 200
+    assert "政策宣讲" in client.get(reverse("admin:pledges_postclaim_changelist")).content.decode()
 
 
 # Query counts on the lists ------------------------------------------------------------
@@ -590,16 +590,16 @@ def test_the_lists_issue_a_constant_number_of_queries(
         services.pledge_progress_add(pledge=pledge, by=world.member_a1.user, happened_on=TODAY, note="又做了")
     client.force_login(getattr(world, persona).user)
     with django_assert_max_num_queries(PAGE_QUERIES + own_queries):
-        response = client.get(reverse(f"visits:{name}"))
+        response = client.get(reverse(f"pledges:{name}"))
     assert response.status_code == 200
 
 
 def test_the_admin_records_registrations_only_for_in_service_members(client, world, community):
     member = in_service(world)
     client.force_login(world.secretary_a.user)
-    url = reverse("admin:visits_communityregistration_add")
+    url = reverse("admin:pledges_communityregistration_add")
     assert client.get(url).status_code == 200
-    assert client.get(reverse("admin:visits_servicepost_add")).status_code == 200
+    assert client.get(reverse("admin:pledges_servicepost_add")).status_code == 200
     data = {"community": community.pk, "registered_on": "2026-10-01"}
     response = client.post(url, {**data, "member": world.member_a1.pk})
     assert response.status_code == 200  # not an in-service member: not even among the choices

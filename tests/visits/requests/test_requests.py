@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from members.admin import admin_site
-from visits.models import Notification, Request, RequestSource, RequestState, RequestTransition
-from visits.requests import (
+from visits.notifications.models import Notification
+from visits.requests.models import Request, RequestSource, RequestState, RequestTransition
+from visits.requests.services import (
     TRANSITIONS,
     allowed_transitions,
     request_create,
@@ -158,7 +159,7 @@ def test_assigning_notifies_the_responsible_member(world):
     assert notification.user == world.member_a1.user
     assert notification.kind == Notification.Kind.REQUEST_ASSIGNED
     assert item.summary in notification.message
-    assert notification.url == reverse("visits:request_detail", args=[item.pk])
+    assert notification.url == reverse("requests:request_detail", args=[item.pk])
 
 
 def test_the_whole_history_is_recorded_with_who_when_and_comment(world):
@@ -216,8 +217,8 @@ def test_a_member_gets_403_moving_a_request_they_recorded_but_are_not_responsibl
     item = record(world, by=world.member_a2.user, contact=world.contact_a2, source=RequestSource.VISIT)
     assign(world, item)  # to member_a1
     client.force_login(world.member_a2.user)
-    assert client.get(reverse("visits:request_detail", args=[item.pk])).status_code == 200
-    response = client.post(reverse("visits:request_transition", args=[item.pk]), {"to_state": S.IN_PROGRESS})
+    assert client.get(reverse("requests:request_detail", args=[item.pk])).status_code == 200
+    response = client.post(reverse("requests:request_transition", args=[item.pk]), {"to_state": S.IN_PROGRESS})
     assert response.status_code == 403
     item.refresh_from_db()
     assert item.state == S.ASSIGNED
@@ -226,16 +227,16 @@ def test_a_member_gets_403_moving_a_request_they_recorded_but_are_not_responsibl
 def test_a_member_gets_404_for_a_request_that_is_not_theirs(client, world):
     item = assign(world, record(world))
     client.force_login(world.member_a2.user)
-    assert client.get(reverse("visits:request_detail", args=[item.pk])).status_code == 404
+    assert client.get(reverse("requests:request_detail", args=[item.pk])).status_code == 404
 
 
 def test_secretary_b_can_neither_see_nor_move_branch_as_requests(client, world):
     item = record(world)
     client.force_login(world.secretary_b.user)
-    assert client.get(reverse("visits:request_detail", args=[item.pk])).status_code == 404
-    response = client.post(reverse("visits:request_transition", args=[item.pk]), {"to_state": S.HANDLED_DIRECTLY})
+    assert client.get(reverse("requests:request_detail", args=[item.pk])).status_code == 404
+    response = client.post(reverse("requests:request_transition", args=[item.pk]), {"to_state": S.HANDLED_DIRECTLY})
     assert response.status_code == 404
-    assert item.summary not in client.get(reverse("visits:request_ledger")).content.decode()
+    assert item.summary not in client.get(reverse("requests:request_ledger")).content.decode()
     item.refresh_from_db()
     assert item.state == S.RECEIVED
 
@@ -243,11 +244,11 @@ def test_secretary_b_can_neither_see_nor_move_branch_as_requests(client, world):
 def test_the_inspector_reads_the_ledger_and_history_but_cannot_move_a_request(client, world):
     item = record(world)
     client.force_login(world.inspector)
-    assert item.summary in client.get(reverse("visits:request_ledger")).content.decode()
-    response = client.get(reverse("visits:request_detail", args=[item.pk]))
+    assert item.summary in client.get(reverse("requests:request_ledger")).content.decode()
+    response = client.get(reverse("requests:request_detail", args=[item.pk]))
     assert response.status_code == 200
     assert response.context["form"] is None
-    response = client.post(reverse("visits:request_transition", args=[item.pk]), {"to_state": S.HANDLED_DIRECTLY})
+    response = client.post(reverse("requests:request_transition", args=[item.pk]), {"to_state": S.HANDLED_DIRECTLY})
     assert response.status_code == 403
     item.refresh_from_db()
     assert item.state == S.RECEIVED
@@ -256,21 +257,21 @@ def test_the_inspector_reads_the_ledger_and_history_but_cannot_move_a_request(cl
 def test_the_inspector_reads_a_request_and_its_steps_in_the_admin_but_cannot_change_them(client, world):
     item = assign(world, record(world))
     client.force_login(world.inspector)
-    response = client.get(reverse("admin:visits_request_change", args=[item.pk]))
+    response = client.get(reverse("admin:requests_request_change", args=[item.pk]))
     assert response.status_code == 200
     assert "请一周内处理" in response.content.decode()
     model_admin = admin_site._registry[Request]
     request = response.wsgi_request
     assert not model_admin.has_change_permission(request, item)
     assert not model_admin.has_delete_permission(request, item)
-    history = client.get(reverse("admin:visits_request_history", args=[item.pk]))
+    history = client.get(reverse("admin:requests_request_history", args=[item.pk]))
     assert history.status_code == 200
 
 
 def test_the_admin_keeps_state_and_supervision_read_only(client, world):
     item = record(world)
     client.force_login(world.secretary_a.user)
-    url = reverse("admin:visits_request_change", args=[item.pk])
+    url = reverse("admin:requests_request_change", args=[item.pk])
     response = client.get(url)
     assert response.status_code == 200
     form = response.context["adminform"].form
@@ -305,7 +306,7 @@ def test_the_admin_keeps_state_and_supervision_read_only(client, world):
 def test_the_detail_page_offers_only_the_allowed_next_states(client, world):
     item = record(world)
     client.force_login(world.secretary_a.user)
-    response = client.get(reverse("visits:request_detail", args=[item.pk]))
+    response = client.get(reverse("requests:request_detail", args=[item.pk]))
     offered = [value for value, _label in response.context["form"].fields["to_state"].widget.choices]
     assert offered == [S.HANDLED_DIRECTLY, S.TRANSFERRED, S.ASSIGNED]
 
@@ -314,7 +315,7 @@ def test_an_invalid_post_shows_the_error_and_keeps_the_typed_comment(client, wor
     item = record(world)
     client.force_login(world.secretary_a.user)
     response = client.post(
-        reverse("visits:request_transition", args=[item.pk]), {"to_state": S.CLOSED, "comment": "我写的说明"}
+        reverse("requests:request_transition", args=[item.pk]), {"to_state": S.CLOSED, "comment": "我写的说明"}
     )
     assert response.status_code == 200
     html = response.content.decode()
@@ -327,7 +328,7 @@ def test_an_assignment_without_a_deadline_is_refused_and_keeps_the_typed_comment
     item = record(world)
     client.force_login(world.secretary_a.user)
     response = client.post(
-        reverse("visits:request_transition", args=[item.pk]),
+        reverse("requests:request_transition", args=[item.pk]),
         {"to_state": S.ASSIGNED, "responsible": world.member_a1.pk, "comment": "请处理"},
     )
     assert response.status_code == 200
@@ -341,7 +342,7 @@ def test_a_valid_post_moves_the_request_and_redirects(client, world):
     item = record(world)
     client.force_login(world.secretary_a.user)
     response = client.post(
-        reverse("visits:request_transition", args=[item.pk]),
+        reverse("requests:request_transition", args=[item.pk]),
         {
             "to_state": S.ASSIGNED,
             "responsible": world.member_a1.pk,
@@ -350,20 +351,20 @@ def test_a_valid_post_moves_the_request_and_redirects(client, world):
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("visits:request_detail", args=[item.pk])
+    assert response["Location"] == reverse("requests:request_detail", args=[item.pk])
     item.refresh_from_db()
     assert (item.state, item.responsible, item.deadline) == (S.ASSIGNED, world.member_a1, date(2026, 10, 20))
     client.force_login(world.member_a1.user)
-    response = client.post(reverse("visits:request_transition", args=[item.pk]), {"to_state": S.IN_PROGRESS})
+    response = client.post(reverse("requests:request_transition", args=[item.pk]), {"to_state": S.IN_PROGRESS})
     assert response.status_code == 302
-    html = client.get(reverse("visits:request_detail", args=[item.pk])).content.decode()
+    html = client.get(reverse("requests:request_detail", args=[item.pk])).content.decode()
     assert "请跟进" in html
 
 
 def test_a_secretary_records_a_request_on_the_page(client, world):
     client.force_login(world.secretary_a.user)
     response = client.post(
-        reverse("visits:request_create"),
+        reverse("requests:request_create"),
         {"organisation": world.group_a1.pk, "source": RequestSource.SUGGESTION_BOX, "summary": "食堂价格偏高"},
     )
     assert response.status_code == 302
@@ -380,7 +381,7 @@ def test_a_secretary_records_a_request_on_the_page(client, world):
 def test_secretary_b_cannot_record_a_request_for_branch_a(client, world):
     client.force_login(world.secretary_b.user)
     response = client.post(
-        reverse("visits:request_create"),
+        reverse("requests:request_create"),
         {"organisation": world.branch_a.pk, "source": RequestSource.HOTLINE, "summary": "越权"},
     )
     assert response.status_code == 200  # not one of the organisations offered
@@ -395,13 +396,13 @@ def test_secretary_b_cannot_record_a_request_for_branch_a(client, world):
 def test_a_member_records_a_request_raised_by_a_paired_contact(client, world):
     client.force_login(world.member_a1.user)
     response = client.post(
-        reverse("visits:request_create"), {"contact": world.contact_a1.pk, "summary": "希望增加自习室开放时间"}
+        reverse("requests:request_create"), {"contact": world.contact_a1.pk, "summary": "希望增加自习室开放时间"}
     )
     assert response.status_code == 302
     item = Request.objects.get()
     assert (item.organisation, item.source, item.contact) == (world.branch_a, RequestSource.VISIT, world.contact_a1)
-    assert client.get(reverse("visits:request_detail", args=[item.pk])).status_code == 200
-    assert item.summary in client.get(reverse("visits:request_ledger")).content.decode()
+    assert client.get(reverse("requests:request_detail", args=[item.pk])).status_code == 200
+    assert item.summary in client.get(reverse("requests:request_ledger")).content.decode()
 
 
 def test_a_member_cannot_record_a_request_from_an_unpaired_contact(client, world):
@@ -418,9 +419,9 @@ def test_a_member_cannot_record_a_request_from_an_unpaired_contact(client, world
             organisation=world.branch_a, source=RequestSource.VISIT, summary="没有联系人", by=world.member_a1.user
         )
     client.force_login(world.member_a1.user)
-    response = client.get(reverse("visits:request_create"), {"contact": world.contact_a2.pk})
+    response = client.get(reverse("requests:request_create"), {"contact": world.contact_a2.pk})
     assert response.status_code == 404
-    response = client.post(reverse("visits:request_create"), {"contact": world.contact_a2.pk, "summary": "代人反映"})
+    response = client.post(reverse("requests:request_create"), {"contact": world.contact_a2.pk, "summary": "代人反映"})
     assert response.status_code == 200
     assert not Request.objects.exists()
 
@@ -520,7 +521,7 @@ def test_the_ledger_filters_by_state_source_organisation_overdue_supervised_resp
     record(world, summary="网络", source=RequestSource.HOTLINE)
     record(world, summary="乙支部的事", organisation=world.branch_b, by=world.secretary_b.user)
     client.force_login(world.administrator)
-    url = reverse("visits:request_ledger")
+    url = reverse("requests:request_ledger")
 
     def summaries(**params):
         response = client.get(url, params)
@@ -556,7 +557,7 @@ def test_a_members_ledger_holds_what_they_recorded_or_answer_for(client, world):
     assign(world, record(world, summary="交给我的"))
     record(world, summary="别人的")
     client.force_login(world.member_a1.user)
-    response = client.get(reverse("visits:request_ledger"))
+    response = client.get(reverse("requests:request_ledger"))
     assert sorted(item.summary for item in response.context["page"]) == sorted([mine.summary, "交给我的"])
     assert "organisation" not in response.context["filter"].form.fields
 
@@ -592,10 +593,10 @@ def test_the_ledger_issues_a_constant_number_of_queries(client, world, count, dj
     make_requests(world, count)
     client.force_login(world.secretary_a.user)
     with django_assert_max_num_queries(LEDGER_QUERY_BUDGET):
-        response = client.get(reverse("visits:request_ledger"), {"state": S.ASSIGNED, "overdue": "on"})
+        response = client.get(reverse("requests:request_ledger"), {"state": S.ASSIGNED, "overdue": "on"})
     assert response.status_code == 200
     with django_assert_max_num_queries(LEDGER_QUERY_BUDGET):
-        response = client.get(reverse("visits:request_ledger"))
+        response = client.get(reverse("requests:request_ledger"))
     assert response.context["page"].paginator.count == count
     assert len(response.context["page"]) == min(count, 50)
 
@@ -611,12 +612,12 @@ def test_the_detail_page_issues_a_constant_number_of_queries(client, world, djan
     # 7 the responsible-person choices, 8 the history with who made each step,
     # 9 the unread notifications in the navigation bar.
     with django_assert_max_num_queries(9):
-        response = client.get(reverse("visits:request_detail", args=[item.pk]))
+        response = client.get(reverse("requests:request_detail", args=[item.pk]))
     assert response.status_code == 200
 
 
 def test_the_record_page_opens_for_a_secretary_and_a_member_and_not_for_an_outsider(client, world):
-    url = reverse("visits:request_create")
+    url = reverse("requests:request_create")
     client.force_login(world.secretary_a.user)
     response = client.get(url, {"contact": world.contact_a1.pk})
     assert response.status_code == 200
@@ -633,6 +634,6 @@ def test_the_record_page_opens_for_a_secretary_and_a_member_and_not_for_an_outsi
 def test_the_responsible_member_sees_only_their_own_next_steps_on_the_page(client, world):
     item = assign(world, record(world))
     client.force_login(world.member_a1.user)
-    form = client.get(reverse("visits:request_detail", args=[item.pk])).context["form"]
+    form = client.get(reverse("requests:request_detail", args=[item.pk])).context["form"]
     assert [value for value, _label in form.fields["to_state"].widget.choices] == [S.IN_PROGRESS]
     assert "responsible" not in form.fields
