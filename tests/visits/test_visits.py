@@ -14,8 +14,8 @@ from members.models import ContactCategory, LeadershipRole
 from pairings import services as pairing_services
 from tests.conftest import open_term
 from tests.factories import ContactFactory
-from visits import services
 from pairings.frequency import PairingFacts, Rule, Standing, pairing_status
+from visits import services
 from visits.models import Visit, VisitPhoto
 from visits.notifications.models import Notification
 from visits.services import VisitData
@@ -283,17 +283,6 @@ def test_daily_reminders_tell_members_falling_behind_once_a_day(world, term):
         assert services.reminders_send(today=date(2026, 12, 20)) == 0
     notification = Notification.objects.get()
     assert (notification.user, notification.kind) == (world.member_a1.user, Notification.Kind.FALLING_BEHIND)
-
-
-@time_machine.travel(TODAY)
-def test_notifications_page_shows_only_mine_and_marks_them_read(client, world, term):
-    log(world, term, situation="disaster", situation_details="暴雨导致房屋漏水")
-    client.force_login(world.member_a1.user)
-    assert not client.get(reverse("notifications:notifications")).context["page"].object_list
-    client.force_login(world.secretary_a.user)
-    assert len(client.get(reverse("notifications:notifications")).context["page"].object_list) == 1
-    client.post(reverse("notifications:notifications"))
-    assert Notification.objects.get().read_at is not None
 
 
 @time_machine.travel(TODAY)
