@@ -7,8 +7,8 @@ from members.admin import ScopedAdmin, admin_site
 from members.scoping import get_scope
 
 from . import selectors, services
-from .rules import can_change_term_policy
 from .models import FrequencyRule, Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
+from .rules import can_change_term_policy
 
 
 @admin.register(Term, site=admin_site)

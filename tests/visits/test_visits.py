@@ -12,9 +12,9 @@ from PIL import Image
 
 from members.models import ContactCategory, LeadershipRole
 from pairings import services as pairing_services
+from pairings.frequency import PairingFacts, Rule, Standing, pairing_status
 from tests.conftest import open_term
 from tests.factories import ContactFactory
-from pairings.frequency import PairingFacts, Rule, Standing, pairing_status
 from visits import services
 from visits.models import Visit, VisitPhoto
 from visits.notifications.models import Notification

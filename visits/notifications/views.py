@@ -18,4 +18,4 @@ def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    return render(request, "visits/notifications.html", {"page": page, "query": ""})
+    return render(request, "notifications/notifications.html", {"page": page, "query": ""})

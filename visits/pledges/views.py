@@ -17,7 +17,6 @@ from members.models import Member, MemberCategory
 from members.scoping import get_scope
 
 from . import selectors, services
-from .models import CommunityRegistration, Pledge, PledgeState
 from .forms import (
     CommunityRegistrationForm,
     PledgeCreateForm,
@@ -28,6 +27,7 @@ from .forms import (
     PledgeReviewFilterForm,
     ServicePostForm,
 )
+from .models import CommunityRegistration, Pledge, PledgeState
 
 PLEDGES_PER_PAGE = 50
 MEMBERS_PER_PAGE = 50

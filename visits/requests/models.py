@@ -41,7 +41,12 @@ class Request(models.Model):
     )
     # By name, not by import: visits (the visit log) builds on this app, not the other way round.
     visit = models.ForeignKey(
-        "visits.Visit", verbose_name=_("visit log"), on_delete=models.SET_NULL, null=True, blank=True, related_name="requests"
+        "visits.Visit",
+        verbose_name=_("visit log"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="requests",
     )
     source = models.CharField(_("source"), max_length=20, choices=RequestSource.choices)
     summary = models.CharField(_("summary"), max_length=200)

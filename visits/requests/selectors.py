@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
@@ -81,8 +81,7 @@ def visit_for_request_link(*, user: User | AnonymousUser, visit_id: int) -> Visi
     The model is reached through Request.visit: visits (the visit log) builds on requests,
     so requests does not import it.
     """
-    visit_model = Request._meta.get_field("visit").related_model
-    assert isinstance(visit_model, type)
+    visit_model = cast("type[Visit]", Request._meta.get_field("visit").related_model)
     visit = (
         visit_model._default_manager.select_related("pairing__member", "pairing__contact__organisation")
         .filter(pk=visit_id)

@@ -38,7 +38,6 @@ from django.utils.translation import gettext as _
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
 from pairings.selectors import pairing_active_for
-
 from visits.notifications.models import Notification
 from visits.notifications.services import MESSAGE_LENGTH, Notice, notifications_send
 
@@ -77,6 +76,7 @@ SUPERVISED_STATES: tuple[str, ...] = (S.ASSIGNED, S.IN_PROGRESS)
 OPEN_STATES: tuple[str, ...] = (S.RECEIVED, S.HANDLED_DIRECTLY, S.TRANSFERRED, S.ASSIGNED, S.IN_PROGRESS)
 # Reaching one of these ends supervision.
 ANSWERED_STATES: tuple[str, ...] = (S.RESOLVED, S.EXPLAINED)
+
 
 def _is_responsible(request: Request, by: User) -> bool:
     member = get_scope(by).member
