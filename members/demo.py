@@ -199,8 +199,8 @@ def build_demo() -> dict[str, str]:
 
 def _field_work(branch: Organisation, member, term) -> None:
     """A few logs, a request, a pledge and a claimed post, so every page has something to show."""
-    from visits.pledges import services as pledges
     from visits.models import VisitMode
+    from visits.pledges import services as pledges
     from visits.services import HelpGiven, VisitData, visit_log
 
     today = timezone.localdate()

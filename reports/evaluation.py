@@ -28,9 +28,9 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from members.models import Member, Organisation
+from pairings.frequency import pairing_status
 from pairings.models import Pairing, QuotaStatus, Term
 from pairings.selectors import quota_totals
-from pairings.frequency import pairing_status
 from visits.pledges.models import Pledge, PledgeRating
 from visits.requests.models import Request
 from visits.requests.services import ANSWERED_STATES

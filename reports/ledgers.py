@@ -55,8 +55,8 @@ from members.services import sensitive_export_log
 from pairings.models import QuotaStatus, Term
 from visits.models import HelpKind, Situation, Visit, VisitHelp, VisitMode
 from visits.pledges.models import Pledge
-from visits.requests.models import Request
 from visits.pledges.selectors import pledge_list
+from visits.requests.models import Request
 from visits.requests.selectors import request_list
 from visits.requests.services import OPEN_STATES
 from visits.selectors import visit_list
