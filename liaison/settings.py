@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "members",
     "pairings",
     "visits",
+    "visits.notifications",
+    "visits.requests",
+    "visits.pledges",
     "reports",
     "liaison.demo",
 ]
@@ -82,7 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "members.context_processors.scope",
-                "visits.context_processors.notifications",
+                "visits.notifications.context_processors.notifications",
             ],
         },
     },
@@ -180,7 +183,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=0),
     },
     "requests-supervise-nightly": {
-        "task": "visits.tasks.requests_supervise_task",
+        "task": "visits.requests.tasks.requests_supervise_task",
         "schedule": crontab(hour=2, minute=30),
     },
     "exports-clean-up-nightly": {

@@ -21,6 +21,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("pairings/", include("pairings.urls")),
     path("work/", include("visits.urls")),
+    path("work/", include("visits.requests.urls")),
+    path("work/", include("visits.pledges.urls")),
+    path("work/", include("visits.notifications.urls")),
     path("reports/", include("reports.urls")),
     # Short, for QR codes: the public's satisfaction survey, no login.
     path("s/<str:token>/", survey_answer, name="survey_answer"),

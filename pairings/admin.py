@@ -6,7 +6,8 @@ from liaison.admin import ScopedAdmin, admin_site
 from members import selectors as member_selectors
 
 from . import selectors, services
-from .models import Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
+from .models import FrequencyRule, Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
+from .rules import can_change_term_policy
 
 
 @admin.register(Term, site=admin_site)
@@ -126,3 +127,24 @@ class QuotaOverrideAdmin(ScopedAdmin):
         return QuotaOverride.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("member", "term")
+
+
+@admin.register(FrequencyRule, site=admin_site)
+class FrequencyRuleAdmin(ScopedAdmin):
+    list_display = ["policy", "contact_category", "member_role", "period", "minimum"]
+    list_filter = ["period"]
+
+    def get_queryset(self, request) -> QuerySet[FrequencyRule]:
+        return FrequencyRule.objects.filter(policy__term__in=selectors.term_list(user=request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is QuotaPolicy:
+            # Only the policies this user may change (the quota policy's own rule, one predicate).
+            policies = QuotaPolicy.objects.filter(term__in=selectors.term_list(user=request.user))
+            allowed = [
+                policy.pk
+                for policy in policies.select_related("term__organisation")
+                if can_change_term_policy(request.user, policy)
+            ]
+            kwargs["queryset"] = QuotaPolicy.objects.filter(pk__in=allowed).select_related("term")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -303,3 +304,38 @@ class ProposedPairing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} ↔ {self.contact}"
+
+
+# Frequency rules: how often each paired contact is seen (read by pairings/frequency.py) ---
+
+
+class FrequencyPeriod(models.TextChoices):
+    TERM = "term", _("per term")
+    MONTH = "month", _("per month")
+    WEEK = "week", _("per week")
+
+
+class FrequencyRule(models.Model):
+    """At least N contacts with each paired contact per period (e.g. 3 talks a semester)."""
+
+    policy = models.ForeignKey(
+        QuotaPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="frequency_rules"
+    )
+    contact_category = models.CharField(
+        _("contact category"), max_length=20, choices=ContactCategory.choices, blank=True
+    )
+    member_role = models.ForeignKey(
+        LeadershipRole, verbose_name=_("member role"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    period = models.CharField(_("period"), max_length=10, choices=FrequencyPeriod.choices)
+    minimum = models.PositiveSmallIntegerField(_("at least"), validators=[MinValueValidator(1)])
+
+    class Meta:
+        verbose_name = _("frequency rule")
+        verbose_name_plural = _("frequency rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(minimum__gte=1), name="frequency_rule_minimum_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.minimum} {self.get_period_display()}"

@@ -38,3 +38,8 @@ rules.add_perm("pairings.view_quotaoverride", can_read)
 rules.add_perm("pairings.add_quotaoverride", can_manage)
 rules.add_perm("pairings.change_quotaoverride", can_manage)
 rules.add_perm("pairings.delete_quotaoverride", can_manage)
+# Frequency rules are part of the term's policy: the quota policy's own rule decides.
+rules.add_perm("pairings.view_frequencyrule", has_staff_role)
+rules.add_perm("pairings.add_frequencyrule", can_change_term_policy)
+rules.add_perm("pairings.change_frequencyrule", can_change_term_policy)
+rules.add_perm("pairings.delete_frequencyrule", can_change_term_policy)

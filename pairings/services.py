@@ -19,6 +19,7 @@ from members.selectors import role_ids_by_member
 
 from . import matching
 from .models import (
+    FrequencyRule,
     MatchingRun,
     Pairing,
     PairingStatus,
@@ -150,13 +151,7 @@ def policy_copy(*, source: Term, target: Term) -> QuotaPolicy:
 
 
 def _frequency_rules_copy(*, source: QuotaPolicy, target: QuotaPolicy) -> None:
-    """The policy's frequency rules come along with its quota rules: they are one policy.
-
-    FrequencyRule still lives in visits/ (it is to move here); visits imports pairings,
-    so it is imported here, at call time, rather than at the top of the module.
-    """
-    from visits.models import FrequencyRule
-
+    """The policy's frequency rules come along with its quota rules: they are one policy."""
     FrequencyRule.objects.bulk_create(
         FrequencyRule(
             policy=target,

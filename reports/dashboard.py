@@ -41,8 +41,9 @@ from members.scoping import get_scope
 from members.selectors import organisation_list
 from pairings.models import Pairing, PairingStatus, QuotaStatus, Term
 from pairings.selectors import quota_totals
-from visits.models import HelpKind, Request, RequestState, Visit
-from visits.requests import ANSWERED_STATES, OPEN_STATES, TRANSITIONS
+from visits.models import HelpKind, Visit
+from visits.requests.models import Request, RequestState
+from visits.requests.services import ANSWERED_STATES, OPEN_STATES, TRANSITIONS
 
 from . import scoring
 from .models import SATISFIED_RATINGS, Evaluation, EvaluationPolicy, Grade, SurveyResponse, effective_grade

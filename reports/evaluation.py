@@ -8,7 +8,7 @@ while a term is running its results are provisional.
 - quota: Σ min(actual, required) / Σ required over the quota job's buckets.
 - talk frequency: for each pairing, the contacts the frequency rules asked for by the
   day read and how many were made, exactly as the member's due page reads them
-  (`visits.frequency.pairing_status`: "3 a term" paced over the term, "1 a month" as
+  (`pairings.frequency.pairing_status`: "3 a term" paced over the term, "1 a month" as
   never 30 days without a talk), the strictest rule winning; rate = Σ kept / Σ asked.
 - requests: of the requests the member is responsible for whose deadline fell in the
   term (up to the as-of day), the share resolved or explained by the deadline.
@@ -28,11 +28,12 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from members.models import Member, Organisation
+from pairings.frequency import pairing_status
 from pairings.models import Pairing, QuotaStatus, Term
 from pairings.selectors import quota_totals
-from visits.frequency import pairing_status
-from visits.models import Pledge, PledgeRating, Request
-from visits.requests import ANSWERED_STATES
+from visits.pledges.models import Pledge, PledgeRating
+from visits.requests.models import Request
+from visits.requests.services import ANSWERED_STATES
 from visits.selectors import pairing_facts, rules_for_term
 
 from . import scoring
@@ -80,7 +81,7 @@ def frequency_reckoning_day(*, term: Term, ended_on: date | None, today: date | 
 
 
 def _frequency_rates(term: Term, subtree: str, today: date | None) -> dict[int, Decimal | None]:
-    """Σ kept / Σ asked over each member's pairings, as `visits.frequency.pairing_status` reads them."""
+    """Σ kept / Σ asked over each member's pairings, as `pairings.frequency.pairing_status` reads them."""
     rules = rules_for_term(term)
     until = as_of(term, today)
     pairings = Pairing.objects.filter(term=term, member__organisation__path__startswith=subtree)

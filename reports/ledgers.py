@@ -53,10 +53,12 @@ from members.scoping import get_scope
 from members.selectors import contact_is_entitled, member_list
 from members.services import sensitive_export_log
 from pairings.models import QuotaStatus, Term
-from visits.models import HelpKind, Pledge, Request, Situation, Visit, VisitHelp, VisitMode
-from visits.pledge_selectors import pledge_list
-from visits.request_selectors import request_list
-from visits.requests import OPEN_STATES
+from visits.models import HelpKind, Situation, Visit, VisitHelp, VisitMode
+from visits.pledges.models import Pledge
+from visits.pledges.selectors import pledge_list
+from visits.requests.models import Request
+from visits.requests.selectors import request_list
+from visits.requests.services import OPEN_STATES
 from visits.selectors import visit_list
 
 from .models import Evaluation

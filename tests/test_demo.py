@@ -10,7 +10,9 @@ from liaison.demo.builder import demo_semester
 from members.models import Contact, Member, Organisation, OrganisationKind
 from pairings.models import QuotaStatus, Term
 from reports.models import Evaluation
-from visits.models import Pledge, Request, Visit
+from visits.models import Visit
+from visits.pledges.models import Pledge
+from visits.requests.models import Request
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-"""Scoped reads for visit logs, the member's due list and notifications."""
+"""Scoped reads for visit logs and the member's due list."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from django.db.models import Q, QuerySet
 from members.models import LeadershipRole, Member
 from members.scoping import get_scope
 from members.selectors import role_ids_by_member
-from pairings.models import Pairing, Term
+from pairings.frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
+from pairings.models import FrequencyRule, Pairing, Term
 
-from .frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
-from .models import FrequencyRule, Notification, Visit, VisitPhoto
+from .models import Visit, VisitPhoto
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -114,9 +114,3 @@ def member_due_list(*, member: Member, today: date) -> list[tuple[Pairing, Statu
         result,
         key=lambda item: (-item[1].standing, item[1].due_on or today.replace(year=9999), item[0].contact.name),
     )
-
-
-def notification_list(*, user: User | AnonymousUser) -> QuerySet[Notification]:
-    if not user.is_authenticated:
-        return Notification.objects.none()
-    return Notification.objects.filter(user=user)

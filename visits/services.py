@@ -1,4 +1,4 @@
-"""Writes for visit logs, frequency reminders and notifications."""
+"""Writes for visit logs and frequency reminders (notifications are sent through visits.notifications)."""
 
 from __future__ import annotations
 
@@ -20,11 +20,16 @@ from django.utils.translation import gettext as _
 
 from members.models import Contact, Member
 from members.scoping import get_scope
+from pairings.frequency import Standing, pairing_status
 from pairings.models import Pairing, Term
 from pairings.selectors import pairing_active_for
+from visits.notifications.models import Notification
+from visits.notifications.selectors import notified_user_ids
+from visits.notifications.services import Notice, notifications_send
+from visits.requests.models import RequestSource
+from visits.requests.services import request_create
 
-from .frequency import Standing, pairing_status
-from .models import URGENT_SITUATIONS, Notification, RequestSource, Visit, VisitHelp, VisitPhoto
+from .models import URGENT_SITUATIONS, Visit, VisitHelp, VisitPhoto
 from .photos import photos_prepare
 from .selectors import pairing_facts, rules_for_term
 
@@ -117,8 +122,6 @@ def visit_log(*, user: User, contact: Contact, data: VisitData, photos: Sequence
     if visit.situation in URGENT_SITUATIONS:
         _notify_urgent_situation(visit)
     if data.request_summary.strip():
-        from .requests import request_create
-
         request_create(
             organisation=contact.organisation,
             source=RequestSource.VISIT,
@@ -216,9 +219,8 @@ def _notify_urgent_situation(visit: Visit) -> None:
         "date": visit.happened_on,
     }
     url = reverse("visits:visit_detail", args=[visit.pk])
-    Notification.objects.bulk_create(
-        Notification(user=user, kind=Notification.Kind.URGENT_SITUATION, message=message, url=url)
-        for user in secretaries
+    notifications_send(
+        notices=[Notice(user.pk, Notification.Kind.URGENT_SITUATION, message, url) for user in secretaries]
     )
     _email(secretaries, message)
 
@@ -227,11 +229,6 @@ def _email(users: list[User], message: str) -> None:
     recipients = [user.email for user in users if user.email]
     if recipients and settings.EMAIL_BACKEND != "django.core.mail.backends.dummy.EmailBackend":
         send_mail(_("Liaison"), message, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
-
-
-@transaction.atomic
-def notifications_mark_read(*, user: User) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
 @transaction.atomic
@@ -248,23 +245,20 @@ def reminders_send(*, today: date) -> int:
                 overdue[member_id] += 1
                 assert user_id is not None  # member__user__isnull=False
                 users[member_id] = user_id
-    already = set(
-        Notification.objects.filter(
-            kind=Notification.Kind.FALLING_BEHIND, created_at__date=today, user_id__in=users.values()
-        ).values_list("user_id", flat=True)
-    )
+    already = notified_user_ids(kind=Notification.Kind.FALLING_BEHIND, on=today, user_ids=users.values())
     url = reverse("visits:due")
-    notifications = [
-        Notification(
-            user_id=users[member_id],
-            kind=Notification.Kind.FALLING_BEHIND,
-            message=_("%(count)s of your contacts are overdue for a visit or talk.") % {"count": count},
-            url=url,
-        )
-        for member_id, count in sorted(overdue.items())
-        if users[member_id] not in already
-    ]
-    Notification.objects.bulk_create(notifications)
+    notifications = notifications_send(
+        notices=[
+            Notice(
+                users[member_id],
+                Notification.Kind.FALLING_BEHIND,
+                _("%(count)s of your contacts are overdue for a visit or talk.") % {"count": count},
+                url,
+            )
+            for member_id, count in sorted(overdue.items())
+            if users[member_id] not in already
+        ]
+    )
     from django.contrib.auth import get_user_model
 
     recipients = get_user_model().objects.filter(pk__in=[n.user_id for n in notifications]).exclude(email="")

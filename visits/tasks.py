@@ -8,11 +8,3 @@ from . import services
 def reminders_send_task() -> int:
     """Daily: in-app (and email) reminders to members whose contacts are overdue."""
     return services.reminders_send(today=timezone.localdate())
-
-
-@shared_task(acks_late=True)
-def requests_supervise_task() -> int:
-    """Nightly: overdue requests are put under supervision (督办) and their owners told."""
-    from .requests import requests_supervise_overdue
-
-    return requests_supervise_overdue(today=timezone.localdate())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import pledge_urls, request_urls, views
+from . import views
 
 app_name = "visits"
 
@@ -10,7 +10,4 @@ urlpatterns = [
     path("logs/<int:visit_id>/", views.visit_detail, name="visit_detail"),
     path("logs/<int:visit_id>/edit/", views.visit_edit, name="visit_edit"),
     path("logs/<int:visit_id>/photos/<int:photo_id>/", views.visit_photo, name="visit_photo"),
-    path("notifications/", views.notification_list, name="notifications"),
-    *request_urls.urlpatterns,
-    *pledge_urls.urlpatterns,
 ]

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -21,8 +20,6 @@ from members.scoping import get_scope
 
 from . import photos, selectors, services
 from .forms import VisitForm
-
-NOTIFICATIONS_PER_PAGE = 30
 
 
 def _add_errors(form: VisitForm, error: ValidationError) -> None:
@@ -155,14 +152,3 @@ def due_this_week(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     rows = selectors.member_due_list(member=member, today=today)
     return render(request, "visits/due.html", {"rows": rows, "today": today})
-
-
-@login_required
-def notification_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        services.notifications_mark_read(user=request.user)
-        return redirect("visits:notifications")
-    page = Paginator(selectors.notification_list(user=request.user), NOTIFICATIONS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "visits/notifications.html", {"page": page, "query": ""})

@@ -198,8 +198,8 @@ def build_demo() -> dict[str, str]:
 
 def _field_work(branch: Organisation, member, term) -> None:
     """A few logs, a request, a pledge and a claimed post, so every page has something to show."""
-    from visits import pledges
     from visits.models import VisitMode
+    from visits.pledges import services as pledges
     from visits.services import HelpGiven, VisitData, visit_log
 
     today = timezone.localdate()
@@ -241,16 +241,8 @@ def _term_activity(term, committee: Organisation, builder: DemoBuilder) -> None:
     from pairings.models import Pairing
     from reports.models import SatisfactionRating, SurveyResponse
     from reports.services import evaluate
-    from visits.models import (
-        HelpKind,
-        Request,
-        RequestSource,
-        RequestState,
-        RequestTransition,
-        Visit,
-        VisitHelp,
-        VisitMode,
-    )
+    from visits.models import HelpKind, Visit, VisitHelp, VisitMode
+    from visits.requests.models import Request, RequestSource, RequestState, RequestTransition
 
     today = timezone.localdate()
     until = min(today, term.ends_on)

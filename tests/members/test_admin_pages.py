@@ -17,14 +17,14 @@ from liaison.admin import admin_site
 from members import services as member_services
 from members.models import MemberCategory
 from pairings import services as pairing_services
+from pairings.models import FrequencyRule
 from reports import services as report_services
 from reports.models import Evaluation
 from tests.conftest import open_term
 from tests.factories import MemberFactory, UserFactory
-from visits import pledges as pledge_services
 from visits import services as visit_services
-from visits.models import FrequencyRule
-from visits.requests import request_create
+from visits.pledges import services as pledge_services
+from visits.requests.services import request_create
 from visits.services import VisitData
 
 pytestmark = pytest.mark.django_db

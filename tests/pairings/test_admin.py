@@ -61,30 +61,30 @@ def frequency_rule_form(term):
 
 
 def test_a_secretary_cannot_add_frequency_rules_to_the_policy_they_may_not_change(client, world, term):
-    from visits.models import FrequencyRule
+    from pairings.models import FrequencyRule
 
     client.force_login(world.secretary_a.user)
-    response = client.post(reverse("admin:visits_frequencyrule_add"), frequency_rule_form(term))
+    response = client.post(reverse("admin:pairings_frequencyrule_add"), frequency_rule_form(term))
     assert response.status_code == 403
     assert not FrequencyRule.objects.exists()
 
 
 def test_the_administrator_adds_a_frequency_rule_to_the_term_policy(client, world, term):
-    from visits.models import FrequencyRule
+    from pairings.models import FrequencyRule
 
     client.force_login(world.administrator)
-    response = client.post(reverse("admin:visits_frequencyrule_add"), frequency_rule_form(term))
+    response = client.post(reverse("admin:pairings_frequencyrule_add"), frequency_rule_form(term))
     assert response.status_code == 302
     rule = FrequencyRule.objects.get()
     assert (rule.policy, rule.period, rule.minimum) == (term.policy, "month", 2)
 
 
 def test_a_frequency_rule_of_the_policy_is_read_only_to_a_secretary_as_the_quota_rules_are(client, world, term):
-    from visits.models import FrequencyRule
+    from pairings.models import FrequencyRule
 
     rule = FrequencyRule.objects.create(policy=term.policy, period="term", minimum=3)
     client.force_login(world.secretary_a.user)
-    url = reverse("admin:visits_frequencyrule_change", args=[rule.pk])
+    url = reverse("admin:pairings_frequencyrule_change", args=[rule.pk])
     assert client.get(url).status_code == 200  # read
     assert client.post(url, {**frequency_rule_form(term), "minimum": 9}).status_code == 403
     rule.refresh_from_db()

@@ -206,7 +206,7 @@ def test_opening_a_term_carries_pairs_over_and_copies_the_policy(world, term):
 
 
 def test_opening_a_term_copies_the_policys_frequency_rules_too(world, term):
-    from visits.models import FrequencyRule
+    from pairings.models import FrequencyRule
     from visits.selectors import rules_for_term
 
     leader = LeadershipRole.objects.get(code="leading_cadre")

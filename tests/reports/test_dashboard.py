@@ -16,8 +16,9 @@ from reports.dashboard import SOLVED_STATES, dashboard_get
 from reports.models import Evaluation, SurveyResponse
 from tests.conftest import open_term
 from tests.factories import ContactFactory, MemberFactory, OrganisationFactory
-from visits import requests
-from visits.models import RequestSource, RequestState, Visit, VisitHelp
+from visits.models import Visit, VisitHelp
+from visits.requests import services as requests
+from visits.requests.models import RequestSource, RequestState
 from visits.services import HelpGiven, VisitData, visit_log
 
 pytestmark = pytest.mark.django_db

@@ -11,15 +11,17 @@ from django.utils import timezone
 
 from members.models import ContactCategory
 from pairings import services as pairing_services
-from pairings.models import QuotaRule
+from pairings.frequency import PairingFacts, Rule, Standing, pairing_status
+from pairings.models import FrequencyRule, QuotaRule
 from reports import scoring, services
 from reports.models import Evaluation, GradeAdjustment, ItemKind, SurveyResponse
 from tests.conftest import open_term
 from tests.factories import ContactFactory
-from visits import pledges, requests
 from visits import services as visit_services
-from visits.frequency import PairingFacts, Rule, Standing, pairing_status
-from visits.models import FrequencyRule, RequestSource, RequestState, Visit
+from visits.models import Visit
+from visits.pledges import services as pledges
+from visits.requests import services as requests
+from visits.requests.models import RequestSource, RequestState
 from visits.services import VisitData
 
 pytestmark = pytest.mark.django_db

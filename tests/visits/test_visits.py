@@ -12,11 +12,12 @@ from PIL import Image
 
 from members.models import ContactCategory, LeadershipRole
 from pairings import services as pairing_services
+from pairings.frequency import PairingFacts, Rule, Standing, pairing_status
 from tests.conftest import open_term
 from tests.factories import ContactFactory
 from visits import services
-from visits.frequency import PairingFacts, Rule, Standing, pairing_status
-from visits.models import Notification, Visit, VisitPhoto
+from visits.models import Visit, VisitPhoto
+from visits.notifications.models import Notification
 from visits.services import VisitData
 
 pytestmark = pytest.mark.django_db
@@ -262,7 +263,7 @@ def test_due_page_is_for_members(client, world, term):
 
 
 def test_the_policy_can_replace_the_default_frequency_rules(world, term):
-    from visits.models import FrequencyRule
+    from pairings.models import FrequencyRule
     from visits.selectors import rules_for_term
 
     assert {(rule.contact_category, rule.period, rule.minimum) for rule in rules_for_term(term)} == {
@@ -285,19 +286,8 @@ def test_daily_reminders_tell_members_falling_behind_once_a_day(world, term):
 
 
 @time_machine.travel(TODAY)
-def test_notifications_page_shows_only_mine_and_marks_them_read(client, world, term):
-    log(world, term, situation="disaster", situation_details="暴雨导致房屋漏水")
-    client.force_login(world.member_a1.user)
-    assert not client.get(reverse("visits:notifications")).context["page"].object_list
-    client.force_login(world.secretary_a.user)
-    assert len(client.get(reverse("visits:notifications")).context["page"].object_list) == 1
-    client.post(reverse("visits:notifications"))
-    assert Notification.objects.get().read_at is not None
-
-
-@time_machine.travel(TODAY)
 def test_a_talk_logged_with_a_request_puts_it_in_the_ledger(client, world, term):
-    from visits.models import Request
+    from visits.requests.models import Request
 
     client.force_login(world.member_a1.user)
     client.post(
@@ -313,7 +303,7 @@ def test_a_talk_logged_with_a_request_puts_it_in_the_ledger(client, world, term)
     )
     assert request.visit == Visit.objects.get()
     client.force_login(world.secretary_a.user)
-    assert "宿舍热水供应不稳定" in client.get(reverse("visits:request_ledger")).content.decode()
+    assert "宿舍热水供应不稳定" in client.get(reverse("requests:request_ledger")).content.decode()
 
 
 @time_machine.travel(TODAY)

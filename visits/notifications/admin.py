@@ -1,0 +1,1 @@
+"""Notifications are not in the admin: each user reads and clears their own on the notifications page."""
