@@ -43,7 +43,7 @@ from pairings.models import Pairing, PairingStatus, QuotaStatus, Term
 from pairings.selectors import quota_totals
 from visits.models import HelpKind, Visit
 from visits.requests.models import Request, RequestState
-from visits.requests.services import ANSWERED_STATES, OPEN_STATES, TRANSITIONS
+from visits.requests.services import OPEN_STATES, SOLVED_STATES
 
 from . import scoring
 from .models import SATISFIED_RATINGS, Evaluation, EvaluationPolicy, Grade, SurveyResponse, effective_grade
@@ -53,22 +53,6 @@ if TYPE_CHECKING:
 
 ZERO = Decimal(0)
 DEFAULT_SATISFACTION_THRESHOLD = EvaluationPolicy._meta.get_field("satisfaction_threshold").default
-
-
-def _answered_or_beyond() -> tuple[str, ...]:
-    """ANSWERED_STATES and every state the workflow can reach from them, in the workflow's order."""
-    reached = set(ANSWERED_STATES)
-    frontier = list(ANSWERED_STATES)
-    while frontier:
-        for state in TRANSITIONS[frontier.pop()]:
-            if state not in reached:
-                reached.add(state)
-                frontier.append(state)
-    return tuple(state for state in RequestState.values if state in reached)
-
-
-# Requests counted as problems solved (已解决): resolved or explained, then fed back, return-visited, closed.
-SOLVED_STATES = _answered_or_beyond()
 
 
 @dataclass

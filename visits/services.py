@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liaison.paths import ancestor_paths
+from liaison.services import model_update
 from members.models import Contact, Member
 from members.scoping import get_scope
 from pairings.frequency import Standing, pairing_status
@@ -181,13 +183,8 @@ def visit_update(*, user: User, visit: Visit, data: VisitData) -> Visit:
         "situation": data.situation,
         "situation_details": data.situation_details.strip(),
     }
-    changed = [name for name, value in fields.items() if getattr(visit, name) != value]
     was_urgent = visit.situation in URGENT_SITUATIONS
-    for name in changed:
-        setattr(visit, name, fields[name])
-    visit.full_clean()
-    if changed:
-        visit.save(update_fields=[*changed, "updated_at"])
+    model_update(instance=visit, fields=fields, data=fields)
     visit.help.all().delete()
     _save_help(visit, data.help)
     if visit.situation in URGENT_SITUATIONS and not was_urgent:
@@ -199,8 +196,7 @@ def _secretaries_of(member: Member) -> list[User]:
     """The secretaries of the member's organisation and of every organisation above it."""
     from members.models import Organisation
 
-    path = member.organisation.path
-    paths = [path[:length] for length in range(Organisation.steplen, len(path) + 1, Organisation.steplen)]
+    paths = ancestor_paths(member.organisation.path, include_self=True)
     return [
         organisation.secretary.user  # type: ignore[union-attr, misc]  # secretary__user__isnull=False: both are set
         for organisation in Organisation.objects.filter(path__in=paths, secretary__user__isnull=False)

@@ -16,7 +16,6 @@ from django.views.decorators.http import require_safe
 
 from liaison.http import AuthenticatedHttpRequest
 from members import selectors as member_selectors
-from members.scoping import get_scope
 
 from . import photos, selectors, services
 from .forms import VisitForm
@@ -84,7 +83,7 @@ def visit_detail(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespon
         editable = True
     except PermissionDenied:
         editable = False
-    history = visit.history.select_related("history_user").all() if get_scope(request.user).has_staff_role else []
+    history = visit.history.select_related("history_user").all() if request.scope.has_staff_role else []
     return render(request, "visits/visit_detail.html", {"visit": visit, "editable": editable, "history": history})
 
 
@@ -146,7 +145,7 @@ def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpRespo
 
 @login_required
 def due_this_week(request: AuthenticatedHttpRequest) -> HttpResponse:
-    member = get_scope(request.user).member
+    member = request.scope.member
     if member is None:
         raise PermissionDenied(_("This page lists a party member's own contacts."))
     today = timezone.localdate()

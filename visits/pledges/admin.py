@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from liaison.admin import ScopedAdmin, admin_site
 from members import selectors as member_selectors
 from members.models import MemberCategory
-from members.scoping import get_scope
 
 from . import selectors as pledge_selectors
 from . import services as pledges
@@ -57,7 +56,7 @@ class PledgeAdmin(ScopedAdmin):
         return str(obj.member.organisation)
 
     def get_queryset(self, request) -> QuerySet[Pledge]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return Pledge.objects.filter(scope.subtree_q(scope.read_paths, prefix="member__organisation__")).select_related(
             "member__organisation", "evaluated_by"
         )
@@ -95,7 +94,7 @@ class ServicePostAdmin(ScopedAdmin):
         return obj.taken  # type: ignore[attr-defined]  # annotated by get_queryset below
 
     def get_queryset(self, request) -> QuerySet[ServicePost]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return (
             ServicePost.objects.filter(scope.subtree_q(scope.read_paths))
             .select_related("organisation")
@@ -116,7 +115,7 @@ class PostClaimAdmin(ScopedAdmin):
     date_hierarchy = "claimed_on"
 
     def get_queryset(self, request) -> QuerySet[PostClaim]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return PostClaim.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("post__organisation", "member")
@@ -154,7 +153,7 @@ class CommunityRegistrationAdmin(ScopedAdmin):
         return str(obj.member.organisation)
 
     def get_queryset(self, request) -> QuerySet[CommunityRegistration]:
-        scope = get_scope(request.user)
+        scope = request.scope
         return CommunityRegistration.objects.filter(
             scope.subtree_q(scope.read_paths, prefix="member__organisation__")
         ).select_related("member__organisation", "community")
@@ -164,7 +163,7 @@ class CommunityRegistrationAdmin(ScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "member":
-            scope = get_scope(request.user)
+            scope = request.scope
             kwargs["queryset"] = member_selectors.member_list(user=request.user).filter(
                 scope.subtree_q(scope.manage_paths), category=MemberCategory.IN_SERVICE
             )

@@ -11,7 +11,7 @@ from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
 
 from .models import CommunityRegistration, Pledge, PledgeProgress, PledgeState, PostClaim, ServicePost
-from .services import ancestor_paths
+from .services import line_paths
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -75,7 +75,7 @@ def post_claimable_list(*, member: Member) -> QuerySet[ServicePost]:
     """Posts of the member's organisation and those above it, with places taken and the member's own claim."""
     mine = PostClaim.objects.filter(post=OuterRef("pk"), member=member, released_on__isnull=True)
     return (
-        _with_places(ServicePost.objects.filter(organisation__path__in=ancestor_paths(member.organisation)))
+        _with_places(ServicePost.objects.filter(organisation__path__in=line_paths(member.organisation)))
         .annotate(claimed_by_me=Exists(mine))
         .order_by("organisation__path", "title")
     )
@@ -103,7 +103,7 @@ def post_list(*, user: User | AnonymousUser) -> QuerySet[ServicePost]:
     scope = get_scope(user)
     condition = scope.subtree_q(scope.read_paths)
     if scope.member is not None:
-        condition |= Q(organisation__path__in=ancestor_paths(scope.member.organisation))
+        condition |= Q(organisation__path__in=line_paths(scope.member.organisation))
     return ServicePost.objects.filter(condition).select_related("organisation")
 
 

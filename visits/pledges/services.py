@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liaison.paths import ancestor_paths
 from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
 
@@ -143,10 +144,9 @@ def pledge_evaluate(*, pledge: Pledge, by: User, rating: str, evaluation: str = 
 # Service posts -----------------------------------------------------------------
 
 
-def ancestor_paths(organisation: Organisation) -> list[str]:
-    """The paths of the organisation and every organisation above it."""
-    step = Organisation.steplen
-    return [organisation.path[:end] for end in range(step, len(organisation.path) + 1, step)]
+def line_paths(organisation: Organisation) -> list[str]:
+    """The paths of the organisation and every organisation above it: where its members' posts come from."""
+    return ancestor_paths(organisation.path, include_self=True)
 
 
 @transaction.atomic
@@ -178,7 +178,7 @@ def post_claim(*, post: ServicePost, member: Member, by: User, claimed_on: date 
     _require_self(member=member, by=by)
     # Lock the post so two members cannot both take its last place.
     post = ServicePost.objects.select_for_update().select_related("organisation").get(pk=post.pk)
-    if post.organisation.path not in ancestor_paths(member.organisation):
+    if post.organisation.path not in line_paths(member.organisation):
         raise ValidationError(_("This post belongs to another organisation."))
     if not post.is_open:
         raise ValidationError(_("The post “%(post)s” is closed for claiming.") % {"post": post.title})

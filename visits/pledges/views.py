@@ -9,12 +9,12 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from liaison.http import AuthenticatedHttpRequest
 from members import selectors as member_selectors
 from members.models import Member, MemberCategory
-from members.scoping import get_scope
 
 from . import selectors, services
 from .forms import (
@@ -43,20 +43,14 @@ def _form_errors(form) -> list[str]:
 
 
 def _member_or_403(request: AuthenticatedHttpRequest) -> Member:
-    member = get_scope(request.user).member
+    member = request.scope.member
     if member is None:
         raise PermissionDenied(_("Only party members have pledges and posts."))
     return member
 
 
-def _require_staff_role(request: AuthenticatedHttpRequest) -> None:
-    if not get_scope(request.user).has_staff_role:
-        raise PermissionDenied(_("Only secretaries, administrators and inspectors can open this page."))
-
-
-def _require_manager(request: AuthenticatedHttpRequest) -> None:
-    if not get_scope(request.user).can_manage_any:
-        raise PermissionDenied(_("Only committee administrators and branch secretaries can do this."))
+STAFF_ONLY = gettext_lazy("Only secretaries, administrators and inspectors can open this page.")
+MANAGERS_ONLY = gettext_lazy("Only committee administrators and branch secretaries can do this.")
 
 
 # Pledges -----------------------------------------------------------------------
@@ -65,7 +59,7 @@ def _require_manager(request: AuthenticatedHttpRequest) -> None:
 @login_required
 def pledge_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """My pledges: the member's own, with what to do next on each."""
-    scope = get_scope(request.user)
+    scope = request.scope
     if scope.member is None and scope.has_staff_role:
         return redirect("pledges:pledge_review")
     _member_or_403(request)
@@ -95,7 +89,7 @@ def pledge_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResponse:
     pledge = get_object_or_404(selectors.pledge_list(user=request.user), pk=pledge_id)
-    scope = get_scope(request.user)
+    scope = request.scope
     is_owner = scope.member is not None and pledge.member_id == scope.member.pk
     can_evaluate = not is_owner and scope.manages(pledge.member.organisation) and pledge.state == PledgeState.REPORTED
     return render(
@@ -171,7 +165,7 @@ def pledge_report(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
 @require_POST
 def pledge_evaluate(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResponse:
     pledge = get_object_or_404(selectors.pledge_list(user=request.user), pk=pledge_id)
-    if not get_scope(request.user).manages(pledge.member.organisation):
+    if not request.scope.manages(pledge.member.organisation):
         raise PermissionDenied(_("Only the secretary of the member's organisation evaluates a pledge."))
     return _pledge_step(
         request, pledge, PledgeEvaluateForm(request.POST), services.pledge_evaluate, _("The pledge is evaluated.")
@@ -182,7 +176,7 @@ def pledge_evaluate(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpRe
 @require_GET
 def pledge_review(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Pledges of the secretary's subtree, reported ones first to evaluate."""
-    _require_staff_role(request)
+    request.scope.require_staff_role(STAFF_ONLY)
     filter_form = PledgeReviewFilterForm(request.GET or None)
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
     pledges = selectors.pledge_review_list(
@@ -205,7 +199,7 @@ def pledge_review(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def post_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Posts a member may claim: those of their organisation and the ones above it."""
-    scope = get_scope(request.user)
+    scope = request.scope
     if scope.member is None and scope.can_manage_any:
         return redirect("pledges:post_manage")
     member = _member_or_403(request)
@@ -250,13 +244,13 @@ def post_release(request: AuthenticatedHttpRequest, post_id: int) -> HttpRespons
 @login_required
 @require_GET
 def post_manage(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     return render(request, "pledges/post_manage.html", {"posts": selectors.post_managed_list(user=request.user)})
 
 
 @login_required
 def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     organisations = member_selectors.organisation_manageable_list(user=request.user).order_by("path")
     form = ServicePostForm(request.POST or None, organisations=organisations)
     if request.method == "POST" and form.is_valid():
@@ -273,7 +267,7 @@ def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def post_toggle(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
-    _require_manager(request)
+    request.scope.require_manager(MANAGERS_ONLY)
     post = get_object_or_404(selectors.post_managed_list(user=request.user), pk=post_id)
     services.service_post_set_open(post=post, by=request.user, is_open=not post.is_open)
     if post.is_open:
@@ -290,8 +284,8 @@ def post_toggle(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse
 @require_GET
 def registration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """报到销号: who has reported to a community, and the in-service members still to report."""
-    _require_staff_role(request)
-    scope = get_scope(request.user)
+    request.scope.require_staff_role(STAFF_ONLY)
+    scope = request.scope
     unregistered = selectors.member_unregistered_list(user=request.user)
     page = Paginator(unregistered, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
     form = None
@@ -315,8 +309,8 @@ def registration_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def registration_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A secretary records that one of their in-service members has reported."""
-    _require_manager(request)
-    scope = get_scope(request.user)
+    request.scope.require_manager(MANAGERS_ONLY)
+    scope = request.scope
     members = member_selectors.member_list(user=request.user).filter(scope.subtree_q(scope.manage_paths))
     form = CommunityRegistrationForm(request.POST, members=members, communities=selectors.community_choices())
     if form.is_valid():

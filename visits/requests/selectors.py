@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 
+from liaison.paths import ancestor_paths
 from members.models import Member
 from members.scoping import get_scope
 
@@ -65,8 +66,7 @@ def responsible_choices(*, user: User | AnonymousUser, request: Request) -> Quer
     """
     scope = get_scope(user)
     path = request.organisation.path
-    steplen = type(request.organisation).steplen
-    ancestors = [path[:end] for end in range(steplen, len(path), steplen)]
+    ancestors = ancestor_paths(path)
     return (
         Member.objects.filter(scope.subtree_q(scope.manage_paths))
         .filter(Q(organisation__path__startswith=path) | Q(organisation__path__in=ancestors))

@@ -78,6 +78,22 @@ OPEN_STATES: tuple[str, ...] = (S.RECEIVED, S.HANDLED_DIRECTLY, S.TRANSFERRED, S
 ANSWERED_STATES: tuple[str, ...] = (S.RESOLVED, S.EXPLAINED)
 
 
+def _answered_or_beyond() -> tuple[str, ...]:
+    """ANSWERED_STATES and every state the workflow can reach from them, in the workflow's order."""
+    reached = set(ANSWERED_STATES)
+    frontier = list(ANSWERED_STATES)
+    while frontier:
+        for state in TRANSITIONS[frontier.pop()]:
+            if state not in reached:
+                reached.add(state)
+                frontier.append(state)
+    return tuple(state for state in RequestState.values if state in reached)
+
+
+# Counted as problems solved (已解决): resolved or explained, then fed back, return-visited, closed.
+SOLVED_STATES = _answered_or_beyond()
+
+
 def _is_responsible(request: Request, by: User) -> bool:
     member = get_scope(by).member
     return member is not None and request.responsible_id is not None and request.responsible_id == member.pk

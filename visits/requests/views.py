@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 from liaison.http import AuthenticatedHttpRequest
 from members import selectors as member_selectors
 from members.models import Contact
-from members.scoping import get_scope
 from pairings.selectors import active_contact_ids_for_member
 
 from . import selectors, services
@@ -58,7 +57,7 @@ def request_ledger(request: AuthenticatedHttpRequest) -> HttpResponse:
     page = Paginator(request_filter.qs, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    scope = get_scope(request.user)
+    scope = request.scope
     return render(
         request,
         "requests/request_ledger.html",
@@ -85,7 +84,7 @@ def _contact_choices(request: AuthenticatedHttpRequest, contact_id: int | None) 
     contacts = member_selectors.contact_list(user=request.user)
     if contact_id is not None:
         return contacts.filter(pk=contact_id)
-    member = get_scope(request.user).member
+    member = request.scope.member
     if member is None:
         return contacts.none()
     return contacts.filter(pk__in=active_contact_ids_for_member(member=member)).order_by("name", "id")
@@ -93,7 +92,7 @@ def _contact_choices(request: AuthenticatedHttpRequest, contact_id: int | None) 
 
 @login_required
 def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    scope = get_scope(request.user)
+    scope = request.scope
     if not scope.can_manage_any and scope.member is None:
         raise PermissionDenied(_("Only secretaries, administrators and party members can record requests."))
     visit = None
@@ -147,7 +146,7 @@ def _transition_form(request: AuthenticatedHttpRequest, obj: Request, data=None)
     states = services.allowed_transitions(obj, by=request.user)
     if not states:
         return None
-    manages = get_scope(request.user).manages(obj.organisation)
+    manages = request.scope.manages(obj.organisation)
     return RequestTransitionForm(
         data,
         states=states,
