@@ -201,7 +201,16 @@ class SensitiveAccessAdmin(ReadOnlyAdmin):
 
 @admin.register(ImportJob, site=admin_site)
 class ImportJobAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "filename", "kind", "status", "created_count", "updated_count", "created_by"]
+    list_display = [
+        "created_at",
+        "filename",
+        "kind",
+        "status",
+        "progress",
+        "created_count",
+        "updated_count",
+        "created_by",
+    ]
     list_filter = ["kind", "status"]
     exclude = ["content"]
 

@@ -6,6 +6,7 @@ from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
+from liaison.jobs import Job, JobStatus
 from liaison.paths import STEPLEN
 
 from .masking import mask_address, mask_id_number, mask_phone
@@ -362,18 +363,14 @@ class SensitiveAccess(models.Model):
         return f"{self.user} · {self.get_action_display()} · {self.contact or self.member}"
 
 
-class ImportJob(models.Model):
+class ImportJob(Job):
     """One upload of a roster file; large files are processed by a Celery worker."""
 
     class Kind(models.TextChoices):
         MEMBERS = "members", _("Party members")
         CONTACTS = "contacts", _("Contacts")
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
-        SUCCEEDED = "succeeded", _("Imported")
-        FAILED = "failed", _("Nothing imported")
+    Status = JobStatus
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     filename = models.CharField(_("file name"), max_length=200)
@@ -383,25 +380,19 @@ class ImportJob(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.CASCADE, related_name="+"
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
-    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")
         ordering = ["-created_at", "-id"]
         constraints = [
+            *Job.Meta.constraints,
             models.CheckConstraint(condition=Q(kind__in=["members", "contacts"]), name="import_job_kind_valid"),
         ]
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
-
-    @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

@@ -10,13 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
+from liaison.jobs import job_fail, job_progress, job_start, job_succeed
 from liaison.services import model_update
 
 from .models import (
@@ -267,19 +268,6 @@ def sensitive_export_log(*, user: User, contacts: Iterable[Contact] = (), member
 
 # Roster import ---------------------------------------------------------------
 
-PROGRESS_CACHE_TIMEOUT = 24 * 3600
-
-
-def import_progress_key(job_id: int) -> str:
-    return f"roster-import-progress:{job_id}"
-
-
-def import_progress(job: ImportJob) -> int:
-    """Rows written so far (percent), read from the cache so a running transaction need not commit."""
-    if job.is_finished:
-        return 100
-    return int(cache.get(import_progress_key(job.pk), 0))
-
 
 @transaction.atomic
 def import_job_create(*, user: User, kind: str, filename: str, content: bytes) -> ImportJob:
@@ -321,17 +309,28 @@ def _count_rows(content: bytes, *, limit: int) -> int:
 
 def import_job_run(*, job: ImportJob) -> ImportJob:
     """Validate every row, then write all of them in one transaction, or nothing."""
-    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
-    )
-    if not claimed:  # another worker has it, or it already ran
+    if not job_start(job):  # another worker has it, or it already ran
         job.refresh_from_db()
         return job
+    try:
+        return _import_job_run(job)
+    except Exception:
+        _finish_import(job, problems=[], message=IMPORT_FAILED)
+        raise
+
+
+IMPORT_FAILED = gettext_lazy("The import failed. Nothing was imported; please upload the file again.")
+
+
+def _import_job_run(job: ImportJob) -> ImportJob:
     manageable = {organisation.code: organisation for organisation in organisation_manageable_list(user=job.created_by)}
     try:
         parsed = parse_roster(kind=job.kind, content=bytes(job.content), manageable=manageable)
     except RosterFileError as error:
         return _finish_import(job, problems=[RowProblem(0, str(error))])
+    # Validation is done; the rows are written in one transaction, so the rest of the
+    # progress shows only once it commits.
+    job_progress(job, PARSED_PROGRESS)
     job.total_rows = len(parsed.rows) + len({problem.line for problem in parsed.problems})
     if not parsed.is_valid:
         return _finish_import(job, problems=parsed.problems)
@@ -345,15 +344,18 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     return _finish_import(job, problems=[])
 
 
-def _finish_import(job: ImportJob, *, problems: list[RowProblem]) -> ImportJob:
+PARSED_PROGRESS = 10
+
+
+def _finish_import(job: ImportJob, *, problems: list[RowProblem], message: str | Promise = "") -> ImportJob:
+    """Succeeded when every row was written; failed (nothing written) with the problems, or a message."""
     job.problems = [problem.as_dict() for problem in problems]
-    job.status = ImportJob.Status.FAILED if problems else ImportJob.Status.SUCCEEDED
-    job.finished_at = timezone.now()
     job.content = b""  # the rows now live in the tables; do not keep a second copy of personal data
-    job.save(
-        update_fields=["problems", "status", "finished_at", "content", "total_rows", "created_count", "updated_count"]
-    )
-    cache.delete(import_progress_key(job.pk))
+    also = ("problems", "content", "total_rows", "created_count", "updated_count")
+    if problems or message:
+        job_fail(job, message or _("Nothing was imported."), *also)
+    else:
+        job_succeed(job, *also)
     return job
 
 
@@ -412,7 +414,7 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
         elif changed:  # a row that matches the record as it stands is not an update
             updated += 1
         if done % 50 == 0 or done == total:
-            cache.set(import_progress_key(job.pk), done * 100 // total, PROGRESS_CACHE_TIMEOUT)
+            job_progress(job, PARSED_PROGRESS + done * (99 - PARSED_PROGRESS) // total)
     return created, updated
 
 

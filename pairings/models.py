@@ -5,9 +5,9 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
+from liaison.jobs import Job, JobStatus
 from members.models import Contact, ContactCategory, ContactKind, LeadershipRole, Member, MemberCategory, Organisation
 
 
@@ -255,15 +255,19 @@ class QuotaStatus(models.Model):
         return f"{self.member} · {self.actual}/{self.required}"
 
 
-class MatchingRun(models.Model):
-    """A proposal of new pairings for a subtree, waiting for the secretary to accept all or part."""
+class MatchingRun(Job):
+    """A proposal of new pairings for a subtree, waiting for the secretary to accept all or part.
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        PROPOSED = "proposed", _("Waiting for review")
+    The job is the computing of the proposal: "succeeded" means it is ready for review. The
+    secretary's review afterwards is `review` (accepted or discarded, blank while waiting).
+    """
+
+    Status = JobStatus
+
+    class Review(models.TextChoices):
+        WAITING = "", _("Waiting for review")
         ACCEPTED = "accepted", _("Accepted")
         DISCARDED = "discarded", _("Discarded")
-        FAILED = "failed", pgettext_lazy("matching run status", "Failed")
 
     term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="matching_runs")
     organisation = models.ForeignKey(
@@ -273,17 +277,20 @@ class MatchingRun(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("run by"), on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("run at"), auto_now_add=True)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RUNNING)
+    review = models.CharField(_("review"), max_length=20, choices=Review.choices, default=Review.WAITING, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         verbose_name = _("matching run")
         verbose_name_plural = _("matching runs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_waiting_for_review(self) -> bool:
+        return self.status == JobStatus.SUCCEEDED and not self.review
 
 
 class ProposedPairing(models.Model):

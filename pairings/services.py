@@ -11,7 +11,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from liaison.jobs import job_fail, job_start, job_succeed
 from liaison.paths import root_path
 from members.models import Contact, ContactKind, Member, Organisation
 from members.scoping import get_scope
@@ -357,16 +359,22 @@ def matching_run_create(*, term: Term, organisation: Organisation, by: User) -> 
     return run
 
 
+MATCHING_FAILED = gettext_lazy("The matching failed. Please run it again; if it fails again, tell the administrator.")
+
+
 def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
     """Propose pairings for the subtree's members short of quota and its contacts with room.
 
-    A run that raises is recorded as failed (its page stops waiting and says so), then
-    the error goes on to the worker's log, as the report jobs do (reports.services._finish).
+    A run that raises is recorded as failed with a message (its page stops waiting and says
+    so), then the error goes on to the worker's log, as every job does (`liaison.jobs.job_fail`).
     """
+    if not job_start(run):  # another worker has it, or it already ran
+        run.refresh_from_db()
+        return run
     try:
         proposals = _matching_proposals(run)
     except Exception:
-        _matching_run_finish(run, MatchingRun.Status.FAILED)
+        job_fail(run, MATCHING_FAILED)
         raise
     with transaction.atomic():
         ProposedPairing.objects.filter(run=run).delete()
@@ -377,15 +385,8 @@ def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
             ),
             batch_size=BATCH_SIZE,
         )
-        _matching_run_finish(run, MatchingRun.Status.PROPOSED)
+        job_succeed(run)
     return run
-
-
-def _matching_run_finish(run: MatchingRun, status: str) -> None:
-    """Record how the matching job ended."""
-    run.status = status
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
 
 
 def _matching_proposals(run: MatchingRun) -> list[matching.Proposal]:
@@ -450,7 +451,7 @@ def matching_run_accept(*, run: MatchingRun, by: User, proposal_ids: list[int] |
     """Pair the accepted proposals (all when `proposal_ids` is None); all or nothing."""
     if not get_scope(by).manages(run.organisation):
         raise PermissionDenied(_("You can only accept proposals for your own organisation."))
-    if run.status != MatchingRun.Status.PROPOSED:
+    if not run.is_waiting_for_review:
         raise ValidationError(_("This proposal has already been reviewed."))
     proposals = run.proposals.select_related("member__organisation", "contact__organisation")
     if proposal_ids is not None:
@@ -465,9 +466,9 @@ def matching_run_accept(*, run: MatchingRun, by: User, proposal_ids: list[int] |
             problems.extend(error.messages)
     if problems:
         raise ValidationError(problems)
-    run.status = MatchingRun.Status.ACCEPTED
+    run.review = MatchingRun.Review.ACCEPTED
     run.reviewed_at = timezone.now()
-    run.save(update_fields=["status", "reviewed_at"])
+    run.save(update_fields=["review", "reviewed_at"])
     quota_compute(term=run.term, organisation=run.organisation)
     return created
 
@@ -476,7 +477,7 @@ def matching_run_accept(*, run: MatchingRun, by: User, proposal_ids: list[int] |
 def matching_run_discard(*, run: MatchingRun, by: User) -> MatchingRun:
     if not get_scope(by).manages(run.organisation):
         raise PermissionDenied(_("You can only discard proposals for your own organisation."))
-    run.status = MatchingRun.Status.DISCARDED
+    run.review = MatchingRun.Review.DISCARDED
     run.reviewed_at = timezone.now()
-    run.save(update_fields=["status", "reviewed_at"])
+    run.save(update_fields=["review", "reviewed_at"])
     return run

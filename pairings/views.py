@@ -115,7 +115,7 @@ def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpRespo
     request.scope.require_manager(MANAGERS_ONLY)
     run = _run_or_404(request, run_id)
     errors: list[str] = []
-    if request.method == "POST" and run.status == MatchingRun.Status.PROPOSED:
+    if request.method == "POST" and run.is_waiting_for_review:
         if "discard" in request.POST:
             services.matching_run_discard(run=run, by=request.user)
             messages.info(request, _("The proposal was discarded; nothing was paired."))

@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from liaison.jobs import Job, JobStatus
 from members.models import Contact, Member, Organisation
 from pairings.models import Term
 
@@ -204,13 +205,10 @@ class GradeAdjustment(models.Model):
         return f"{self.from_grade} → {self.to_grade}"
 
 
-class EvaluationRun(models.Model):
+class EvaluationRun(Job):
     """One run of the evaluation job over a subtree, for the progress page and the record."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = JobStatus
 
     term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="evaluation_runs")
     organisation = models.ForeignKey(
@@ -220,11 +218,9 @@ class EvaluationRun(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("run by"), on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("run at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     members_evaluated = models.PositiveIntegerField(_("members evaluated"), default=0)
 
-    class Meta:
+    class Meta(Job.Meta):
         verbose_name = _("evaluation run")
         verbose_name_plural = _("evaluation runs")
         ordering = ["-created_at", "-id"]
@@ -324,13 +320,10 @@ def export_storage() -> ExportStorage:
     return ExportStorage()
 
 
-class ExportJob(models.Model):
+class ExportJob(Job):
     """A large ledger export written by a Celery worker, downloaded by the user who asked for it."""
 
-    class Status(models.TextChoices):
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = JobStatus
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="export_jobs"
@@ -343,14 +336,11 @@ class ExportJob(models.Model):
     full_personal_data = models.BooleanField(_("full personal data"), default=False)
     # The worker writes headers in the language of the page the export was asked from.
     language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.FileField(_("file"), storage=export_storage, upload_to="%Y/%m/", blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
-    class Meta:
+    class Meta(Job.Meta):
         verbose_name = _("export")
         verbose_name_plural = _("exports")
         ordering = ["-created_at", "-id"]
@@ -360,6 +350,8 @@ class ExportJob(models.Model):
 
     @property
     def percent(self) -> int:
-        if self.status == self.Status.DONE:
+        """The job's progress, or the rows written so far when that is further along."""
+        if self.status == JobStatus.SUCCEEDED:
             return 100
-        return min(99, self.rows_written * 100 // self.rows_total) if self.rows_total else 0
+        by_rows = min(99, self.rows_written * 100 // self.rows_total) if self.rows_total else 0
+        return max(self.progress, by_rows)

@@ -14,7 +14,9 @@ from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from liaison.jobs import job_fail, job_progress, job_start, job_succeed
 from members.models import Organisation
 from members.scoping import get_scope
 from pairings.models import Pairing, Term
@@ -169,20 +171,23 @@ def evaluation_run_create(*, term: Term, organisation: Organisation, by: User) -
     return run
 
 
-def _finish(job: EvaluationRun | ExportJob, status: str, *also: str) -> None:
-    """Record how a background job ended, with the fields it filled in (`also`)."""
-    job.status = status
-    job.finished_at = timezone.now()
-    job.save(update_fields=["status", "finished_at", *also])
+EVALUATION_FAILED = gettext_lazy(
+    "The evaluation failed. Please run it again; if it fails again, tell the administrator."
+)
+EXPORT_FAILED = gettext_lazy("The export failed. Please try again; if it fails again, tell the administrator.")
 
 
 def evaluation_run_compute(*, run: EvaluationRun) -> EvaluationRun:
+    """Evaluate the run's subtree; a run that raises is failed with a message, then re-raised."""
+    if not job_start(run):  # another worker has it, or it already ran
+        run.refresh_from_db()
+        return run
     try:
         run.members_evaluated = evaluate(term=run.term, organisation=run.organisation)
     except Exception:
-        _finish(run, EvaluationRun.Status.FAILED)
+        job_fail(run, EVALUATION_FAILED)
         raise
-    _finish(run, EvaluationRun.Status.DONE, "members_evaluated")
+    job_succeed(run, "members_evaluated")
     return run
 
 
@@ -330,10 +335,15 @@ def export_job_create(
 
 def export_job_run(*, job: ExportJob) -> ExportJob:
     """Stream the ledgers to a temporary file, then keep it as the job's file."""
+    if not job_start(job):  # another worker has it, or it already ran
+        job.refresh_from_db()
+        return job
 
     def advance(rows: int) -> None:
         job.rows_written += rows
         ExportJob.objects.filter(pk=job.pk).update(rows_written=job.rows_written)
+        if job.rows_total:
+            job_progress(job, min(99, job.rows_written * 100 // job.rows_total))
 
     try:
         with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, translation.override(job.language):
@@ -350,9 +360,10 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
             # A random name: the file is reached only through the owner's download view.
             job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
     except Exception:
-        _finish(job, ExportJob.Status.FAILED)
+        with translation.override(job.language):
+            job_fail(job, EXPORT_FAILED)
         raise
-    _finish(job, ExportJob.Status.DONE, "file", "rows_written")
+    job_succeed(job, "file", "rows_written")
     return job
 
 

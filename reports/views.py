@@ -24,7 +24,7 @@ from . import selectors, services
 from .filters import EvaluationFilter
 from .forms import EvaluationPolicyForm, ExportForm, GradeAdjustForm, SurveyAnswerForm
 from .ledgers import LedgerKind, build_ledgers
-from .models import RATE_FIELDS, EvaluationRun, ExportJob, ItemKind
+from .models import RATE_FIELDS, ExportJob, ItemKind
 
 EVALUATIONS_PER_PAGE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,7 +55,7 @@ def _with_term(url_name: str, term: Term, **kwargs) -> str:
 
 def _recent_runs(request: AuthenticatedHttpRequest, term: Term) -> dict:
     runs = list(selectors.evaluation_run_list(user=request.user).filter(term=term)[:5])
-    return {"runs": runs, "running": any(run.status == EvaluationRun.Status.RUNNING for run in runs)}
+    return {"runs": runs, "running": any(run.is_unfinished for run in runs)}
 
 
 @login_required
@@ -337,7 +337,7 @@ def export_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
 @login_required
 def export_download(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponseBase:
     job = _job_or_404(request, job_id)
-    if job.status != ExportJob.Status.DONE or not job.file:
+    if job.status != ExportJob.Status.SUCCEEDED or not job.file:
         raise Http404(_("This export is not ready."))
     filename = services.export_filename(term=job.term, organisation=job.organisation, kind=LedgerKind(job.kind))
     return _xlsx_response(FileResponse(job.file.open("rb")), filename)

@@ -17,7 +17,7 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ("members", "pairings", "visits", "reports")
-GROUND_FLOOR = ("liaison/admin.py", "liaison/paths.py", "liaison/services.py")
+GROUND_FLOOR = ("liaison/admin.py", "liaison/jobs.py", "liaison/paths.py", "liaison/services.py")
 
 
 def _modules(package: str) -> list[Path]:

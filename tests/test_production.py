@@ -299,7 +299,7 @@ def test_secretary_downloads_a_ledger_prepared_by_the_worker(open_as):
     page.goto("/reports/export/")
     page.locator("select[name=kind]").select_option("visits")
     page.get_by_role("button", name="导出").click()
-    page.locator("#export-job[data-status=done]").wait_for(timeout=120_000)
+    page.locator("#export-job[data-status=succeeded]").wait_for(timeout=120_000)
     with page.expect_download() as download:
         page.get_by_test_id("download").click()
     assert download.value.suggested_filename.endswith(".xlsx")

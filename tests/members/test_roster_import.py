@@ -570,7 +570,7 @@ def test_a_file_above_the_inline_limit_goes_through_the_celery_task_and_succeeds
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         upload(client, "members", members_rows(8))
     job = last_job(world.secretary_a.user)
-    assert job.status == ImportJob.Status.PENDING, "nothing runs in the request"
+    assert job.status == ImportJob.Status.QUEUED, "nothing runs in the request"
     assert tasks_run == []
     pending_html = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
     assert 'hx-trigger="every 1s"' in pending_html

@@ -34,7 +34,7 @@ def test_a_large_roster_is_imported_by_a_celery_worker(world_committed, celery_w
         user=world_committed.secretary_a.user, kind="members", filename="big.xlsx", content=members_roster(60)
     )
     # Queued, not run here: the web process returned at once.
-    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.PENDING
+    assert ImportJob.objects.get(pk=job.pk).status == ImportJob.Status.QUEUED
 
     def finished():
         job.refresh_from_db()

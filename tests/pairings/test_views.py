@@ -128,7 +128,7 @@ def test_matching_proposes_and_nothing_is_paired_until_the_secretary_accepts(
     run = MatchingRun.objects.get()
     assert response["Location"] == reverse("pairings:matching_detail", args=[run.pk])
     run.refresh_from_db()
-    assert run.status == MatchingRun.Status.PROPOSED  # Celery runs eagerly in tests
+    assert run.is_waiting_for_review  # Celery runs eagerly in tests
     proposals = list(run.proposals.all())
     assert {(p.member_id, p.contact_id) for p in proposals} <= {
         (m.pk, c.pk)
@@ -141,7 +141,7 @@ def test_matching_proposes_and_nothing_is_paired_until_the_secretary_accepts(
     chosen = proposals[0]
     client.post(reverse("pairings:matching_detail", args=[run.pk]), {"proposal": [chosen.pk], "accept": "1"})
     run.refresh_from_db()
-    assert run.status == MatchingRun.Status.ACCEPTED
+    assert (run.status, run.review) == (MatchingRun.Status.SUCCEEDED, MatchingRun.Review.ACCEPTED)
     assert list(Pairing.objects.filter(term=term).values_list("member_id", "contact_id")) == [
         (chosen.member_id, chosen.contact_id)
     ]
@@ -161,7 +161,7 @@ def test_a_discarded_proposal_pairs_nobody(client, world, term, django_capture_o
     client.force_login(world.secretary_a.user)
     client.post(reverse("pairings:matching_detail", args=[run.pk]), {"discard": "1"})
     run.refresh_from_db()
-    assert run.status == MatchingRun.Status.DISCARDED
+    assert (run.status, run.review) == (MatchingRun.Status.SUCCEEDED, MatchingRun.Review.DISCARDED)
     assert not Pairing.objects.filter(term=term).exists()
 
 

@@ -38,7 +38,7 @@ def test_the_secretary_runs_the_evaluation_and_sees_the_results(
         response = client.post(reverse("reports:evaluation_run"), {"term": term.pk, "organisation": world.branch_a.pk})
 
     run = EvaluationRun.objects.get()
-    assert (run.status, run.members_evaluated) == ("done", 3)
+    assert (run.status, run.members_evaluated) == ("succeeded", 3)
     page = client.get(response.url).content.decode()
     assert "甲党员一" in page and "甲书记" in page
     assert "乙书记" not in page

@@ -102,7 +102,7 @@ def test_a_large_export_becomes_a_job_with_progress_and_a_download_link(
     job = ExportJob.objects.get()
     assert job.language == "en"
     assert response.url == reverse("reports:export_job", args=[job.pk])
-    assert (job.status, job.rows_total, job.rows_written) == ("done", 3, 3)
+    assert (job.status, job.rows_total, job.rows_written) == ("succeeded", 3, 3)
     page = client.get(response.url).content.decode()
     assert reverse("reports:export_download", args=[job.pk]) in page
     download = client.get(reverse("reports:export_download", args=[job.pk]))
@@ -193,7 +193,7 @@ def test_a_large_export_runs_on_a_celery_worker(client, export_root, world_commi
 
     def done():
         job.refresh_from_db()
-        return job.status == ExportJob.Status.DONE
+        return job.status == ExportJob.Status.SUCCEEDED
 
     wait_for(done, timeout=90)
     # Written by the worker in the language the export was asked in.
