@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
-from liaison.jobs import job_fail, job_progress, job_start, job_succeed
+from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
 from liaison.services import model_update
 
 from .models import (
@@ -313,7 +313,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
         job.refresh_from_db()
         return job
     try:
-        return _import_job_run(job)
+        with job_language(job):  # the rows' problems are read by the person who uploaded the file
+            return _import_job_run(job)
     except Exception:
         _finish_import(job, problems=[], message=IMPORT_FAILED)
         raise
@@ -328,8 +329,8 @@ def _import_job_run(job: ImportJob) -> ImportJob:
         parsed = parse_roster(kind=job.kind, content=bytes(job.content), manageable=manageable)
     except RosterFileError as error:
         return _finish_import(job, problems=[RowProblem(0, str(error))])
-    # Validation is done; the rows are written in one transaction, so the rest of the
-    # progress shows only once it commits.
+    # Validation is done; the rows are written in one transaction, whose progress the
+    # status page reads from the shared cache (`Job.live_progress`).
     job_progress(job, PARSED_PROGRESS)
     job.total_rows = len(parsed.rows) + len({problem.line for problem in parsed.problems})
     if not parsed.is_valid:

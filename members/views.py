@@ -48,7 +48,7 @@ def import_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpRespons
     request.scope.require_manager(ROSTERS_ARE_FOR_MANAGERS)
     job = get_object_or_404(ImportJob.objects.defer("content"), pk=job_id, created_by=request.user)
     template = "members/_import_status.html" if request.headers.get("HX-Request") else "members/import_detail.html"
-    return render(request, template, {"job": job, "progress": job.progress})
+    return render(request, template, {"job": job, "progress": job.live_progress})
 
 
 @login_required

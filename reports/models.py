@@ -334,8 +334,6 @@ class ExportJob(Job):
     )
     kind = models.CharField(_("ledger"), max_length=20)
     full_personal_data = models.BooleanField(_("full personal data"), default=False)
-    # The worker writes headers in the language of the page the export was asked from.
-    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.FileField(_("file"), storage=export_storage, upload_to="%Y/%m/", blank=True)

@@ -12,11 +12,11 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liaison.jobs import job_fail, job_progress, job_start, job_succeed
+from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
 from members.models import Organisation
 from members.scoping import get_scope
 from pairings.models import Pairing, Term
@@ -324,7 +324,6 @@ def export_job_create(
         organisation=organisation,
         kind=kind,
         full_personal_data=full_personal_data,
-        language=translation.get_language() or settings.LANGUAGE_CODE,
         rows_total=ledger_row_count(user=user, term=term, organisation=organisation, kind=kind),
     )
     from .tasks import export_job_task
@@ -346,7 +345,7 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
             job_progress(job, min(99, job.rows_written * 100 // job.rows_total))
 
     try:
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, translation.override(job.language):
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, job_language(job):
             build_ledgers(
                 user=job.user,
                 term=job.term,
@@ -360,8 +359,7 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
             # A random name: the file is reached only through the owner's download view.
             job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
     except Exception:
-        with translation.override(job.language):
-            job_fail(job, EXPORT_FAILED)
+        job_fail(job, EXPORT_FAILED)
         raise
     job_succeed(job, "file", "rows_written")
     return job
