@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Contact, ContactReason, Member, Organisation, SensitiveAccess
+from liaison.selectors import object_for_user
+
+from .models import Contact, ContactReason, ImportJob, Member, Organisation, SensitiveAccess
 from .scoping import Scope, get_scope
 
 if TYPE_CHECKING:
@@ -58,6 +59,17 @@ def member_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
     return Member.objects.filter(condition).select_related("organisation", "user").prefetch_related("roles")
 
 
+def member_get_for_user(*, user: User | AnonymousUser, member_id: int) -> Member:
+    return object_for_user(member_list(user=user), _("No such party member."), pk=member_id)
+
+
+def import_job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> ImportJob:
+    """A roster import is its author's alone (the file held personal data)."""
+    jobs = ImportJob.objects.defer("content")
+    jobs = jobs.filter(created_by_id=user.pk) if user.is_authenticated else jobs.none()
+    return object_for_user(jobs, _("No such import."), pk=job_id)
+
+
 def role_ids_by_member(members: QuerySet[Member] | Iterable[int]) -> defaultdict[int, frozenset[int]]:
     """Each member's leadership role ids, in one query (members without a role get an empty set)."""
     roles: defaultdict[int, set[int]] = defaultdict(set)
@@ -97,16 +109,9 @@ def contact_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
     )
 
 
-def contact_get(*, user: User | AnonymousUser, contact_id: int) -> Contact | None:
-    return contact_list(user=user).filter(pk=contact_id).first()
-
-
 def contact_get_for_user(*, user: User | AnonymousUser, contact_id: int) -> Contact:
     """The contact, if the user may see it; else a 404 (out of scope and missing look the same)."""
-    contact = contact_get(user=user, contact_id=contact_id)
-    if contact is None:
-        raise Http404(_("No such contact."))
-    return contact
+    return object_for_user(contact_list(user=user), _("No such contact."), pk=contact_id)
 
 
 def contact_is_entitled(*, user: User | AnonymousUser, contact: Contact) -> bool:

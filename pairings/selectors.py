@@ -10,6 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from liaison.paths import root_path
+from liaison.selectors import object_for_user
 from members.models import Contact, Member
 from members.scoping import get_scope
 
@@ -95,6 +96,10 @@ def pairing_list(*, user: User | AnonymousUser) -> QuerySet[Pairing]:
     return Pairing.objects.filter(condition).select_related("member", "contact", "term")
 
 
+def pairing_get_for_user(*, user: User | AnonymousUser, pairing_id: int) -> Pairing:
+    return object_for_user(pairing_list(user=user), _("No such pairing."), pk=pairing_id)
+
+
 def member_targets(*, member: Member, term: Term) -> list[QuotaStatus]:
     return list(QuotaStatus.objects.filter(term=term, member=member).order_by("contact_category", "unit"))
 
@@ -161,3 +166,7 @@ def matching_run_list(*, user: User | AnonymousUser) -> QuerySet[MatchingRun]:
     return MatchingRun.objects.filter(scope.subtree_q(scope.manage_paths)).select_related(
         "term", "organisation", "created_by"
     )
+
+
+def matching_run_get_for_user(*, user: User | AnonymousUser, run_id: int) -> MatchingRun:
+    return object_for_user(matching_run_list(user=user), _("No such matching run."), pk=run_id)

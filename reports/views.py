@@ -110,9 +110,7 @@ def evaluation_run(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> HttpResponse:
-    evaluation = selectors.evaluation_get(user=request.user, evaluation_id=evaluation_id)
-    if evaluation is None:
-        raise Http404(_("There is no such evaluation."))
+    evaluation = selectors.evaluation_get_for_user(user=request.user, evaluation_id=evaluation_id)
     can_adjust = request.scope.manages(evaluation.organisation)
     form = GradeAdjustForm(request.POST or None, initial={"to_grade": evaluation.grade})
     if request.method == "POST":
@@ -324,7 +322,7 @@ def _xlsx_response(content: bytes | FileResponse, filename: str) -> HttpResponse
 
 
 def _job_or_404(request: AuthenticatedHttpRequest, job_id: int):
-    return get_object_or_404(selectors.export_job_list(user=request.user), pk=job_id)
+    return selectors.export_job_get_for_user(user=request.user, job_id=job_id)
 
 
 @login_required

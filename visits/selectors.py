@@ -8,7 +8,9 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
+from liaison.selectors import object_for_user
 from members.models import LeadershipRole, Member
 from members.scoping import get_scope
 from members.selectors import role_ids_by_member
@@ -34,13 +36,14 @@ def visit_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
     )
 
 
-def visit_get(*, user: User | AnonymousUser, visit_id: int) -> Visit | None:
-    return visit_list(user=user).filter(pk=visit_id).first()
+def visit_get_for_user(*, user: User | AnonymousUser, visit_id: int) -> Visit:
+    return object_for_user(visit_list(user=user), _("No such visit log."), pk=visit_id)
 
 
-def visit_photo_get(*, user: User | AnonymousUser, visit_id: int, photo_id: int) -> VisitPhoto | None:
+def visit_photo_get_for_user(*, user: User | AnonymousUser, visit_id: int, photo_id: int) -> VisitPhoto:
     """A photo of a visit the user may read: the visit detail page's own rule (`visit_list`)."""
-    return VisitPhoto.objects.filter(pk=photo_id, visit_id=visit_id, visit__in=visit_list(user=user)).first()
+    photos = VisitPhoto.objects.filter(visit__in=visit_list(user=user))
+    return object_for_user(photos, _("No such photo."), pk=photo_id, visit_id=visit_id)
 
 
 def rules_for_term(term: Term) -> list[Rule]:

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from liaison.selectors import object_for_user
 from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
 
@@ -65,6 +67,15 @@ def pledge_review_list(*, user: User | AnonymousUser, year: int | None = None, s
 # Service posts -----------------------------------------------------------------
 
 
+def pledge_get_for_user(*, user: User | AnonymousUser, pledge_id: int) -> Pledge:
+    return object_for_user(pledge_list(user=user), _("No such pledge."), pk=pledge_id)
+
+
+def pledge_own_get_for_user(*, user: User | AnonymousUser, pledge_id: int) -> Pledge:
+    """Only the member changes their pledge: anyone else's looks missing."""
+    return object_for_user(pledge_own_list(user=user), _("No such pledge."), pk=pledge_id)
+
+
 def _with_places(queryset: QuerySet[ServicePost]) -> QuerySet[ServicePost]:
     return queryset.select_related("organisation").annotate(
         taken=Count("claims", filter=Q(claims__released_on__isnull=True))
@@ -96,6 +107,10 @@ def post_managed_list(*, user: User | AnonymousUser) -> QuerySet[ServicePost]:
         .prefetch_related(Prefetch("claims", queryset=active, to_attr="active_claims"))
         .order_by("organisation__path", "title")
     )
+
+
+def post_managed_get_for_user(*, user: User | AnonymousUser, post_id: int) -> ServicePost:
+    return object_for_user(post_managed_list(user=user), _("No such service post."), pk=post_id)
 
 
 def post_list(*, user: User | AnonymousUser) -> QuerySet[ServicePost]:

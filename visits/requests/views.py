@@ -43,10 +43,7 @@ def _int_param(request: AuthenticatedHttpRequest, name: str) -> int | None:
 
 
 def _request_or_404(request: AuthenticatedHttpRequest, request_id: int) -> Request:
-    found = selectors.request_get(user=request.user, request_id=request_id)
-    if found is None:
-        raise Http404(_("No such request."))
-    return found
+    return selectors.request_get_for_user(user=request.user, request_id=request_id)
 
 
 @login_required
