@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from members.selectors import role_ids_by_member
 from pairings.frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
 from pairings.models import FrequencyRule, Pairing, Term
 
-from .models import Visit, VisitPhoto
+from .models import HelpKind, Visit, VisitHelp, VisitPhoto
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -117,3 +118,44 @@ def member_due_list(*, member: Member, today: date) -> list[tuple[Pairing, Statu
         result,
         key=lambda item: (-item[1].standing, item[1].due_on or today.replace(year=9999), item[0].contact.name),
     )
+
+
+@dataclass(frozen=True)
+class HelpChange:
+    """One change of a log's help: who, when, which kind, and its value before and after."""
+
+    at: datetime
+    by: str
+    kind: str
+    before: str
+    after: str
+
+
+def _help_value(record: Any) -> str:
+    parts = [record.description] if record.description else []
+    if record.amount is not None and (record.amount or record.kind == HelpKind.MONEY):
+        parts.append(f"¥{record.amount}")
+    return " · ".join(parts) or "✓"
+
+
+def visit_help_history(*, visit: Visit) -> list[HelpChange]:
+    """Every version of the log's help, oldest first, in one query (read beside the log's history)."""
+    records = VisitHelp.history.filter(visit_id=visit.pk).select_related("history_user").order_by("history_date")
+    labels = dict(HelpKind.choices)
+    last: dict[str, str] = {}
+    changes = []
+    for record in records:
+        before = last.get(record.kind, "")
+        after = "" if record.history_type == "-" else _help_value(record)
+        last[record.kind] = after
+        user = record.history_user
+        changes.append(
+            HelpChange(
+                at=record.history_date,
+                by=(user.get_full_name() or user.get_username()) if user else "—",
+                kind=str(labels.get(record.kind, record.kind)),
+                before=before,
+                after=after,
+            )
+        )
+    return changes

@@ -79,8 +79,14 @@ def visit_detail(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespon
         editable = True
     except PermissionDenied:
         editable = False
-    history = visit.history.select_related("history_user").all() if request.scope.has_staff_role else []
-    return render(request, "visits/visit_detail.html", {"visit": visit, "editable": editable, "history": history})
+    staff = request.scope.has_staff_role
+    history = visit.history.select_related("history_user").all() if staff else []
+    help_history = selectors.visit_help_history(visit=visit) if staff else []
+    return render(
+        request,
+        "visits/visit_detail.html",
+        {"visit": visit, "editable": editable, "history": history, "help_history": help_history},
+    )
 
 
 @csrf_exempt
