@@ -34,6 +34,14 @@ def visit_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
     )
 
 
+def visit_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
+    """Logs of the members the user manages: those they may link a request to when writing."""
+    scope = get_scope(user)
+    return Visit.objects.filter(
+        scope.subtree_q(scope.manage_paths, prefix="pairing__member__organisation__")
+    ).select_related("pairing__member", "pairing__contact")
+
+
 def visit_get(*, user: User | AnonymousUser, visit_id: int) -> Visit | None:
     return visit_list(user=user).filter(pk=visit_id).first()
 

@@ -49,6 +49,12 @@ def request_list(*, user: User | AnonymousUser, filters: dict[str, Any] | None =
     return queryset
 
 
+def request_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Request]:
+    """Requests of the organisations the user manages: those they may change."""
+    scope = get_scope(user)
+    return Request.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
+
+
 def request_get(*, user: User | AnonymousUser, request_id: int) -> Request | None:
     return request_list(user=user).select_related("created_by", "visit").filter(pk=request_id).first()
 
