@@ -3,30 +3,111 @@
 The site itself and the classes every app's admin shares live in liaison/admin.py.
 """
 
+from typing import Any
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from treebeard.admin import TreeAdmin
-from treebeard.forms import movenodeform_factory
+from treebeard.forms import MoveNodeForm, movenodeform_factory
 
-from liaison.admin import ReadOnlyAdmin, ScopedAdmin, SensitiveFieldsMixin, admin_site
+from liaison.admin import (
+    WRITE_REFUSED,
+    ReadOnlyAdmin,
+    ScopedAdmin,
+    SensitiveFieldsMixin,
+    admin_site,
+    choice_scope_register,
+    shared_vocabulary,
+)
 
 from . import selectors
-from .models import Appointment, Contact, ImportJob, Member, Organisation, SensitiveAccess
+from .models import (
+    Appointment,
+    Contact,
+    ContactReason,
+    ImportJob,
+    LeadershipRole,
+    Member,
+    Organisation,
+    SensitiveAccess,
+)
 from .services import check_contact_reasons, check_member_organisation, contact_reveal, member_reveal
+
+# What a user may pick when writing, for every admin form on the site (liaison/admin.py).
+choice_scope_register("members.Organisation", selectors.organisation_manageable_list)
+choice_scope_register("members.Member", selectors.member_manageable_list)
+choice_scope_register("members.Contact", selectors.contact_manageable_list)
+choice_scope_register("auth.User", selectors.user_linkable_list)
+choice_scope_register("members.LeadershipRole", shared_vocabulary(LeadershipRole))
+choice_scope_register("members.ContactReason", shared_vocabulary(ContactReason))
+
+TREE_FIELDS = {"treebeard_ref_node", "treebeard_position"}
+
+
+class OrganisationAdminForm(MoveNodeForm):
+    """treebeard's form, placing a node only relative to organisations the user administers."""
+
+    scope_user: Any = None  # the request's user, set per request by OrganisationAdmin.get_form
+
+    def _set_ref_model_queryset(self, opts, instance):
+        super()._set_ref_model_queryset(opts, instance)
+        field = self.fields["treebeard_ref_node"]
+        field.queryset = field.queryset.filter(pk__in=selectors.organisation_administered_list(user=self.scope_user))
+        field.choice_scope = "members.OrganisationAdminForm.treebeard_ref_node"
+
+    def new_parent(self) -> Organisation | None:
+        """Where the node lands: under the reference node, or beside it (under its parent); None at the top."""
+        reference = self.cleaned_data.get("treebeard_ref_node")
+        if reference is None:
+            return None
+        if self.cleaned_data.get("treebeard_position") == "sorted-child":
+            return reference
+        return Organisation.objects.get_parent(reference)
 
 
 @admin.register(Organisation, site=admin_site)
 class OrganisationAdmin(TreeAdmin, ScopedAdmin):
-    form = movenodeform_factory(Organisation, fields=["name", "code", "kind", "secretary"])
+    form = movenodeform_factory(Organisation, form=OrganisationAdminForm, fields=["name", "code", "kind", "secretary"])
     list_display = ["name", "code", "kind", "secretary"]
     search_fields = ["name", "code"]
     autocomplete_fields = ["secretary"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        form.scope_user = request.user
+        return form
+
+    def write_allowed(self, request, form) -> bool:
+        # A new node, or one moved, also needs the organisation it lands under: one the user
+        # administers (the top of a new tree is a superuser's to make).
+        if not form.instance._state.adding and not super().write_allowed(request, form):
+            return False
+        if form.instance._state.adding or set(form.changed_data) & TREE_FIELDS:
+            return self.may_place_under(request, form.new_parent())
+        return True
+
+    def may_place_under(self, request, parent: Organisation | None) -> bool:
+        if parent is None:
+            return request.user.is_superuser  # asked with no object, the rule would answer for the model
+        return request.user.has_perm("members.add_organisation", parent)
+
+    def move_node(self, request):
+        # Dragging a node in the tree: treebeard checks the node, not where it is dropped.
+        target_id = request.POST.get("target", "")
+        target = Organisation.objects.filter(pk=target_id).first() if target_id.isdigit() else None
+        if target is not None:
+            parent = target if request.POST.get("relation") == "child" else Organisation.objects.get_parent(target)
+            if not self.may_place_under(request, parent):
+                messages.error(request, WRITE_REFUSED)
+                raise PermissionDenied
+        return super().move_node(request)
 
     def get_queryset(self, request) -> QuerySet[Organisation]:
         # TreeAdmin picks the level of the tree the changelist shows (and notes its parent on
@@ -179,6 +260,8 @@ class AppointmentAdmin(ScopedAdmin):
     list_filter = ["role"]
     autocomplete_fields = ["user", "organisation"]
     search_fields = ["user__username", "organisation__name"]
+    # Appointing is the administrators' own business: only where they administer, not where they are secretary.
+    choice_scopes = {"organisation": selectors.organisation_administered_list}
 
     def get_queryset(self, request) -> QuerySet[Appointment]:
         scope = request.scope

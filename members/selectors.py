@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from liaison.paths import subtree_q
 from liaison.selectors import object_for_user
 
-from .models import Contact, ContactReason, ImportJob, Member, Organisation, SensitiveAccess
+from .models import Appointment, Contact, ContactReason, ImportJob, Member, Organisation, SensitiveAccess
 from .scoping import Scope, get_scope
 
 if TYPE_CHECKING:
@@ -26,6 +27,12 @@ def organisation_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
 def organisation_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
     scope = get_scope(user)
     return Organisation.objects.filter(scope.subtree_q(scope.manage_paths, prefix=""))
+
+
+def organisation_administered_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """Organisations in the subtrees the user administers: where they may add, move or appoint."""
+    scope = get_scope(user)
+    return Organisation.objects.filter(scope.subtree_q(scope.administrator_paths, prefix=""))
 
 
 def organisation_managed_roots(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
@@ -70,6 +77,37 @@ def import_job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> Impor
     return object_for_user(jobs, _("No such import."), pk=job_id)
 
 
+def member_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
+    """Members the user may change, and so pick when writing: those of the subtrees they manage."""
+    scope = get_scope(user)
+    return Member.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
+
+
+def user_linkable_list(*, user: User | AnonymousUser) -> QuerySet[User]:
+    """Login accounts an administrator may link to a member or appoint: none tied to anyone outside their subtrees.
+
+    That leaves accounts linked to nobody yet and those of their own members and appointees;
+    never a superuser's, never an inspector's (only a superuser handles those). Others link none.
+    """
+    from django.contrib.auth.models import User as UserModel
+
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return UserModel.objects.all()
+    if not scope.is_administrator:
+        return UserModel.objects.none()
+    paths = scope.administrator_paths
+    outside_members = Member.objects.exclude(subtree_q(paths)).filter(user__isnull=False).values("user_id")
+    outside_appointments = Appointment.objects.exclude(subtree_q(paths)).values("user_id")
+    inspectors = Appointment.objects.filter(role=Appointment.Role.INSPECTOR).values("user_id")
+    return (
+        UserModel.objects.filter(is_superuser=False)
+        .exclude(pk__in=outside_members)
+        .exclude(pk__in=outside_appointments)
+        .exclude(pk__in=inspectors)
+    )
+
+
 def role_ids_by_member(members: QuerySet[Member] | Iterable[int]) -> defaultdict[int, frozenset[int]]:
     """Each member's leadership role ids, in one query (members without a role get an empty set)."""
     roles: defaultdict[int, set[int]] = defaultdict(set)
@@ -107,6 +145,12 @@ def contact_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
         .select_related("organisation")
         .prefetch_related(Prefetch("reasons", queryset=ContactReason.objects.order_by("id")))
     )
+
+
+def contact_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
+    """Contacts the user may change, and so pick when writing: those of the subtrees they manage."""
+    scope = get_scope(user)
+    return Contact.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
 
 
 def contact_get_for_user(*, user: User | AnonymousUser, contact_id: int) -> Contact:

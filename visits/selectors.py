@@ -41,6 +41,14 @@ def visit_get_for_user(*, user: User | AnonymousUser, visit_id: int) -> Visit:
     return object_for_user(visit_list(user=user), _("No such visit log."), pk=visit_id)
 
 
+def visit_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
+    """Logs of the members the user manages: those they may link a request to when writing."""
+    scope = get_scope(user)
+    return Visit.objects.filter(
+        scope.subtree_q(scope.manage_paths, prefix="pairing__member__organisation__")
+    ).select_related("pairing__member", "pairing__contact")
+
+
 def visit_photo_get_for_user(*, user: User | AnonymousUser, visit_id: int, photo_id: int) -> VisitPhoto:
     """A photo of a visit the user may read: the visit detail page's own rule (`visit_list`)."""
     photos = VisitPhoto.objects.filter(visit__in=visit_list(user=user))

@@ -34,6 +34,14 @@ def pledge_list(*, user: User | AnonymousUser) -> QuerySet[Pledge]:
     return Pledge.objects.filter(condition).select_related("member__organisation", "evaluated_by")
 
 
+def pledge_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Pledge]:
+    """Pledges of the members the user manages: those they may correct."""
+    scope = get_scope(user)
+    return Pledge.objects.filter(scope.subtree_q(scope.manage_paths, prefix="member__organisation__")).select_related(
+        "member__organisation"
+    )
+
+
 def pledge_own_list(*, user: User | AnonymousUser) -> QuerySet[Pledge]:
     """The user's own pledges, the only ones they may change."""
     member = get_scope(user).member
@@ -150,6 +158,14 @@ def member_unregistered_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
         .select_related("organisation")
         .order_by("organisation__path", "name", "id")
     )
+
+
+def member_registrable_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
+    """In-service members the user manages: those they may report to a community."""
+    scope = get_scope(user)
+    return Member.objects.filter(
+        scope.subtree_q(scope.manage_paths), category=MemberCategory.IN_SERVICE
+    ).select_related("organisation")
 
 
 def community_choices() -> QuerySet[Organisation]:

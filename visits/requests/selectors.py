@@ -56,6 +56,12 @@ def request_get_for_user(*, user: User | AnonymousUser, request_id: int) -> Requ
     return object_for_user(requests, _("No such request."), pk=request_id)
 
 
+def request_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Request]:
+    """Requests of the organisations the user manages: those they may change."""
+    scope = get_scope(user)
+    return Request.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
+
+
 def request_transition_list(*, request: Request) -> QuerySet[RequestTransition]:
     """The request's whole history, oldest first; the caller has already read the request."""
     return request.transitions.select_related("by").order_by("at", "id")
