@@ -113,11 +113,12 @@ def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> 
     evaluation = selectors.evaluation_get(user=request.user, evaluation_id=evaluation_id)
     if evaluation is None:
         raise Http404(_("There is no such evaluation."))
-    can_adjust = request.scope.manages(evaluation.organisation)
+    refusal = services.grade_adjust_refusal(evaluation=evaluation, by=request.user)
+    can_adjust = refusal is None
     form = GradeAdjustForm(request.POST or None, initial={"to_grade": evaluation.grade})
     if request.method == "POST":
-        if not can_adjust:
-            raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+        if refusal is not None:
+            raise PermissionDenied(refusal)
         if form.is_valid():
             try:
                 services.grade_adjust(evaluation=evaluation, by=request.user, **form.cleaned_data)
