@@ -101,6 +101,19 @@ class LiaisonAdminSite(admin.AdminSite):
                     return inline
         return None
 
+    def password_change(self, request, extra_context=None):
+        """One's own password change; a change is written to the account log."""
+        from django.db import transaction
+
+        from members.services import account_password_logged  # the ground floor names no app at import time
+
+        password_before = request.user.password
+        with transaction.atomic():
+            response = super().password_change(request, extra_context)
+            if request.method == "POST" and request.user.is_authenticated:
+                account_password_logged(by=request.user, account=request.user, password_before=password_before)
+        return response
+
 
 admin_site = LiaisonAdminSite(name="admin")
 

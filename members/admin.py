@@ -5,14 +5,20 @@ The site itself and the classes every app's admin shares live in liaison/admin.p
 
 from typing import Any
 
+from axes.models import AccessAttempt, AccessFailureLog
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
@@ -29,6 +35,7 @@ from liaison.admin import (
 
 from . import selectors
 from .models import (
+    AccountEvent,
     Appointment,
     Contact,
     ContactReason,
@@ -38,7 +45,16 @@ from .models import (
     Organisation,
     SensitiveAccess,
 )
-from .services import check_contact_reasons, check_member_organisation, contact_reveal, member_reveal
+from .services import (
+    account_changes_logged,
+    account_check_manageable,
+    account_password_logged,
+    check_contact_reasons,
+    check_member_organisation,
+    contact_reveal,
+    lockout_release,
+    member_reveal,
+)
 
 # What a user may pick when writing, for every admin form on the site (liaison/admin.py).
 choice_scope_register("members.Organisation", selectors.organisation_manageable_list)
@@ -165,6 +181,16 @@ class MemberAdminForm(forms.ModelForm):
         model = Member
         fields = MEMBER_FIELDS
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = self.fields.get("user")
+        if user is not None and self.instance.user_id is not None:
+            # The account linked now stays a valid choice, even one the editor does not manage.
+            offered = user.queryset  # type: ignore[attr-defined]  # a ModelChoiceField
+            user.queryset = User.objects.filter(  # type: ignore[attr-defined]
+                Q(pk__in=offered.values("pk")) | Q(pk=self.instance.user_id)
+            )
+
     def clean_organisation(self):
         organisation = self.cleaned_data["organisation"]
         check_member_organisation(organisation)
@@ -198,6 +224,13 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
         if not request.scope.is_administrator:
             readonly.append("user")  # linking login accounts is the committee's job
         return readonly
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            # Only an account the administrator manages can be linked: linking another one (the
+            # inspector's, an unattached one of another committee) would make it theirs to reset.
+            kwargs["queryset"] = selectors.account_list(user=request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def is_entitled(self, request, obj) -> bool:
         return selectors.member_is_entitled(user=request.user, member=obj)
@@ -309,12 +342,16 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
 @admin.register(User, site=admin_site)
 class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UserAdmin):
-    """Committee administrators manage login accounts; only superusers grant superuser rights."""
+    """Login accounts. Superusers manage every one; a committee administrator the accounts of their
+    committee (selectors.account_list) and nothing that would give anyone more rights than theirs:
+    no staff or superuser flag, no permissions, only groups they hold themselves. Every password
+    set, account created, (de)activated or regrouped is written to the account log.
+    """
 
     limited_fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Personal info"), {"fields": ("first_name", "last_name", "email")}),
-        (_("Permissions"), {"fields": ("is_active",)}),
+        (_("Permissions"), {"fields": ("is_active", "groups")}),
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
 
@@ -328,9 +365,149 @@ class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UserAdmin):
             return super().get_readonly_fields(request, obj)
         return ["last_login", "date_joined"]
 
+    def get_list_filter(self, request):
+        return super().get_list_filter(request) if request.user.is_superuser else ["is_active"]
+
     def get_queryset(self, request) -> QuerySet[User]:
-        queryset = super().get_queryset(request)
-        return queryset if request.user.is_superuser else queryset.filter(is_superuser=False)
+        return selectors.account_list(user=request.user).order_by("username")
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        raise Http404  # out of scope and missing look the same
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = self._grantable_groups(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _grantable_groups(self, request) -> QuerySet[Group]:
+        return request.user.groups.all() if not request.user.is_superuser else Group.objects.all()
+
+    def save_model(self, request, obj, form, change):
+        before = None
+        if change:
+            account_check_manageable(by=request.user, account=obj)
+            before = User.objects.filter(pk=obj.pk).values_list("is_active", flat=True).first()
+        groups_before = set(obj.groups.values_list("pk", flat=True)) if change else set()
+        setattr(request, "_account_before", (before, groups_before))  # noqa: B010 — read in save_related
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        account = form.instance
+        was_active, groups_before = getattr(request, "_account_before", (None, set()))
+        # Groups this administrator could not offer stay as they were: the form only shows theirs.
+        offered: set[int] = {group.pk for group in self._grantable_groups(request)}
+        kept: set[int] = {pk for pk in groups_before if pk not in offered}
+        if kept:
+            account.groups.add(*kept)
+        account_changes_logged(
+            by=request.user,
+            account=account,
+            created=not change,
+            was_active=account.is_active if was_active is None else was_active,
+            groups_before=set(Group.objects.filter(pk__in=groups_before).values_list("name", flat=True)),
+        )
+
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(self, request, id, form_url=""):
+        account = self.get_object(request, unquote(id))
+        password_before = account.password if account is not None else ""
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and account is not None:
+                account_password_logged(by=request.user, account=account, password_before=password_before)
+        return response
 
 
 admin_site.register(Group)
+
+
+@admin.register(AccountEvent, site=admin_site)
+class AccountEventAdmin(ReadOnlyAdmin):
+    """The account log, read-only: administrators and inspectors of the account's subtree read it."""
+
+    list_display = ["at", "kind", "username", "by_username", "organisation", "ip_address", "detail"]
+    list_filter = ["kind"]
+    date_hierarchy = "at"
+    search_fields = ["username", "by_username"]
+    fields = readonly_fields = (
+        "at",
+        "kind",
+        "username",
+        "account",
+        "by_username",
+        "by",
+        "organisation",
+        "ip_address",
+        "detail",
+    )
+
+    def get_queryset(self, request) -> QuerySet[AccountEvent]:
+        return selectors.account_event_list(user=request.user)
+
+
+class LockoutAdmin(ReadOnlyAdmin):
+    """django-axes' rows on our admin site, for committee administrators and superusers only.
+
+    Each administrator sees the failures on accounts they manage and on names that are no
+    account (selectors.lockout_usernames_q). The POST data django-axes keeps is never shown.
+    """
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(selectors.lockout_usernames_q(user=request.user))
+
+
+@admin.register(AccessAttempt, site=admin_site)
+class AccessAttemptAdmin(LockoutAdmin):
+    """Failed logins counted towards a lockout; lifting one (deleting it) is written to the account log."""
+
+    list_display = ["attempt_time", "username", "ip_address", "failures_since_start", "locked"]
+    date_hierarchy = "attempt_time"
+    search_fields = ["username", "ip_address"]
+    fields = readonly_fields = (
+        "username",
+        "ip_address",
+        "user_agent",
+        "path_info",
+        "failures_since_start",
+        "attempt_time",
+    )
+    actions = ["unlock"]
+
+    @admin.display(description=_("locked out"), boolean=True)
+    def locked(self, obj: AccessAttempt) -> bool:
+        from django.conf import settings
+
+        return obj.failures_since_start >= settings.AXES_FAILURE_LIMIT
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm("axes.delete_accessattempt", obj)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "unlock" does the same, and logs it
+        return actions
+
+    @admin.action(description=_("Lift the lockout of the selected logins"), permissions=["delete"])
+    def unlock(self, request, queryset) -> None:
+        lifted = lockout_release(by=request.user, attempt_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            ngettext("%(count)d lockout lifted.", "%(count)d lockouts lifted.", lifted) % {"count": lifted},
+            messages.SUCCESS,
+        )
+
+    def delete_model(self, request, obj) -> None:
+        lockout_release(by=request.user, attempt_ids=[obj.pk])
+
+    def delete_queryset(self, request, queryset) -> None:
+        lockout_release(by=request.user, attempt_ids=queryset.values_list("pk", flat=True))
+
+
+@admin.register(AccessFailureLog, site=admin_site)
+class AccessFailureLogAdmin(LockoutAdmin):
+    list_display = ["attempt_time", "username", "ip_address", "locked_out"]
+    list_filter = ["locked_out"]
+    date_hierarchy = "attempt_time"
+    search_fields = ["username", "ip_address"]
+    fields = readonly_fields = ("attempt_time", "username", "ip_address", "user_agent", "path_info", "locked_out")

@@ -396,3 +396,89 @@ class ImportJob(Job):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class AccountEvent(models.Model):
+    """What was done to a login account, by whom and when: append-only, like the access log.
+
+    Written by `members.services.account_event_log` only (password set or changed, account
+    created, deactivated or reactivated, groups changed, a login lockout lifted). The names are
+    kept beside the foreign keys, so a row still says who and whom after an account is deleted.
+    `organisation` is where the account belongs (its member's branch, its appointment, or the
+    committee of the administrator who created it): administrators and inspectors of that
+    subtree read the row.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Account created")
+        PASSWORD_RESET = "password_reset", _("Password set by someone else")
+        PASSWORD_CHANGED = "password_changed", _("Own password changed")
+        PASSWORD_DISABLED = "password_disabled", _("Password login disabled")
+        DEACTIVATED = "deactivated", _("Account deactivated")
+        REACTIVATED = "reactivated", _("Account reactivated")
+        GROUPS_CHANGED = "groups_changed", _("Groups changed")
+        UNLOCKED = "unlocked", _("Login lockout lifted")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    by_username = models.CharField(_("by (login name)"), max_length=150, blank=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account_events",
+    )
+    username = models.CharField(_("login name"), max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "created",
+                        "password_reset",
+                        "password_changed",
+                        "password_disabled",
+                        "deactivated",
+                        "reactivated",
+                        "groups_changed",
+                        "unlocked",
+                    ]
+                ),
+                name="account_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.by_username or '—'} · {self.get_kind_display()} · {self.username}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Account events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Account events are append-only.")

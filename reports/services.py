@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
 from members.models import Organisation
 from members.scoping import get_scope
+from members.selectors import ReviewRefusal, review_refusal
 from pairings.models import Pairing, Term
 from pairings.services import quota_compute
 
@@ -191,11 +192,32 @@ def evaluation_run_compute(*, run: EvaluationRun) -> EvaluationRun:
     return run
 
 
+def grade_adjust_refusal(*, evaluation: Evaluation, by: User) -> str | None:
+    """Why `by` may not adjust this grade (None when they may): no one adjusts their own.
+
+    The member's secretary (or an administrator over the branch) adjusts a grade; a
+    secretary's own grade is adjusted by the level above — the parent organisation's
+    secretary or an administrator over it (members.selectors.review_refusal).
+    """
+    refusal = review_refusal(user=by, member=evaluation.member, organisation=evaluation.organisation)
+    if refusal is None:
+        return None
+    if refusal is ReviewRefusal.OWN_WORK:
+        return _("You cannot adjust your own grade.")
+    if refusal is ReviewRefusal.NEEDS_LEVEL_ABOVE:
+        return _(
+            "This member runs the organisation: their grade is adjusted by the level above "
+            "(the secretary or an administrator of the organisation above)."
+        )
+    return _("Only the member's secretary can adjust the grade.")
+
+
 @transaction.atomic
 def grade_adjust(*, evaluation: Evaluation, to_grade: str, reason: str, by: User) -> GradeAdjustment:
     """The secretary's change of grade; every change is kept with who, when and why."""
-    if not get_scope(by).manages(evaluation.organisation):
-        raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+    refusal = grade_adjust_refusal(evaluation=evaluation, by=by)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the adjustment.")})

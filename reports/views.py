@@ -111,11 +111,12 @@ def evaluation_run(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = selectors.evaluation_get_for_user(user=request.user, evaluation_id=evaluation_id)
-    can_adjust = request.scope.manages(evaluation.organisation)
+    refusal = services.grade_adjust_refusal(evaluation=evaluation, by=request.user)
+    can_adjust = refusal is None
     form = GradeAdjustForm(request.POST or None, initial={"to_grade": evaluation.grade})
     if request.method == "POST":
-        if not can_adjust:
-            raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+        if refusal is not None:
+            raise PermissionDenied(refusal)
         if form.is_valid():
             try:
                 services.grade_adjust(evaluation=evaluation, by=request.user, **form.cleaned_data)

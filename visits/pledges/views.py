@@ -91,7 +91,10 @@ def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
     pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
     scope = request.scope
     is_owner = scope.member is not None and pledge.member_id == scope.member.pk
-    can_evaluate = not is_owner and scope.manages(pledge.member.organisation) and pledge.state == PledgeState.REPORTED
+    can_evaluate = (
+        pledge.state == PledgeState.REPORTED
+        and services.pledge_evaluate_refusal(pledge=pledge, by=request.user) is None
+    )
     return render(
         request,
         "pledges/pledge_detail.html",
@@ -165,8 +168,9 @@ def pledge_report(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
 @require_POST
 def pledge_evaluate(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResponse:
     pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
-    if not request.scope.manages(pledge.member.organisation):
-        raise PermissionDenied(_("Only the secretary of the member's organisation evaluates a pledge."))
+    refusal = services.pledge_evaluate_refusal(pledge=pledge, by=request.user)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     return _pledge_step(
         request, pledge, PledgeEvaluateForm(request.POST), services.pledge_evaluate, _("The pledge is evaluated.")
     )

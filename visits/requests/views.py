@@ -176,8 +176,9 @@ def request_transition(request: AuthenticatedHttpRequest, request_id: int) -> Ht
     if not services.request_can_transition(request=obj, by=request.user):
         raise PermissionDenied(_("You cannot move this request."))
     form = _transition_form(request, obj, request.POST)
-    if form is None:  # nothing left that this user may do with it
-        raise PermissionDenied(_("You cannot move this request any further."))
+    if form is None:  # nothing left that this user may do with it (closing their own, say)
+        refusal = services.request_close_refusal(request=obj, by=request.user)
+        raise PermissionDenied(refusal or _("You cannot move this request any further."))
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0005_jobs'),
+        ('members', '0006_account_event'),
     ]
 
     operations = [
