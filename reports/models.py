@@ -121,9 +121,10 @@ class Evaluation(models.Model):
     grade, so a re-run never undoes it.
     """
 
-    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="evaluations")
+    # PROTECT: an evaluation is a record of the review meeting; deleting a person or a term never erases it.
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.PROTECT, related_name="evaluations")
     member = models.ForeignKey(
-        Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="evaluations"
+        Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="evaluations"
     )
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="evaluations"
@@ -277,9 +278,10 @@ class SurveyLink(models.Model):
 class SurveyResponse(models.Model):
     """One answer to the survey. Deliberately without link, contact or time of day."""
 
-    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="survey_responses")
+    # PROTECT: the public's answers outlive any deletion of the member or the term they rate.
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.PROTECT, related_name="survey_responses")
     member = models.ForeignKey(
-        Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="survey_responses"
+        Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="survey_responses"
     )
     rating = models.CharField(_("rating"), max_length=20, choices=SatisfactionRating.choices)
     comment = models.TextField(_("comment"), max_length=500, blank=True)
