@@ -199,6 +199,9 @@ class MemberAdminForm(forms.ModelForm):
 
 @admin.register(Member, site=admin_site)
 class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # for superusers too: people are never deleted here (members/rules.py)
+
     form = MemberAdminForm
     list_display = ["name", "gender", "organisation", "category", "status", "masked_phone", "user"]
     list_filter = ["category", "status", "gender", "roles", ("organisation", admin.RelatedOnlyFieldListFilter)]
@@ -256,6 +259,9 @@ class ContactAdminForm(forms.ModelForm):
 
 @admin.register(Contact, site=admin_site)
 class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # for superusers too: people are never deleted here (members/rules.py)
+
     form = ContactAdminForm
     list_display = ["name", "gender", "category", "organisation", "unit", "masked_phone"]
     list_filter = ["category", "kind", "reasons", "gender", ("organisation", admin.RelatedOnlyFieldListFilter)]

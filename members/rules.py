@@ -66,7 +66,9 @@ for model in ("member", "contact"):
     rules.add_perm(f"members.view_{model}", can_read)
     rules.add_perm(f"members.add_{model}", can_manage)
     rules.add_perm(f"members.change_{model}", can_manage)
-    rules.add_perm(f"members.delete_{model}", can_manage)
+    # People are never deleted through the site: their logs, evaluations and the access log
+    # name them (PROTECT), and a deletion cannot be undone. Leavers are moved or archived.
+    rules.add_perm(f"members.delete_{model}", rules.always_deny)
 
 rules.add_perm("members.view_organisation", can_read)
 rules.add_perm("members.add_organisation", can_administer)
