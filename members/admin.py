@@ -381,12 +381,16 @@ class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UserAdmin):
         raise Http404  # out of scope and missing look the same
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = self._grantable_groups(request)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name != "groups":
+            return super().formfield_for_manytomany(db_field, request, **kwargs)
+        kwargs["queryset"] = self._grantable_groups(request)
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.choice_scope = "members.selectors.group_grantable_list"  # type: ignore[attr-defined]
+        return formfield
 
     def _grantable_groups(self, request) -> QuerySet[Group]:
-        return request.user.groups.all() if not request.user.is_superuser else Group.objects.all()
+        return selectors.group_grantable_list(user=request.user)
 
     def save_model(self, request, obj, form, change):
         before = None

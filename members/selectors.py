@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -251,6 +252,15 @@ def account_list(*, user: User | AnonymousUser) -> QuerySet[User]:
         .filter(is_superuser=False, is_staff=False)
         .exclude(pk__in=Appointment.objects.values("user_id"))
     )
+
+
+def group_grantable_list(*, user: User | AnonymousUser) -> QuerySet[Group]:
+    """The groups an account manager may give: a superuser any, anyone else only those they hold."""
+    if get_scope(user).is_superuser:
+        return Group.objects.all()
+    if not user.is_authenticated:
+        return Group.objects.none()
+    return Group.objects.filter(user=user)
 
 
 def account_is_manageable(*, user: User | AnonymousUser, account: User) -> bool:

@@ -208,7 +208,10 @@ def test_nobody_deletes_a_person_through_the_admin(client, world, persona):
 
     user = UserFactory(is_superuser=True, is_staff=True) if persona == "superuser" else getattr(world, persona)
     user = getattr(user, "user", user)
-    member, contact = MemberFactory(organisation=world.branch_a), ContactFactory(organisation=world.branch_a)
+    member, contact = (
+        MemberFactory.create(organisation=world.branch_a),
+        ContactFactory.create(organisation=world.branch_a),
+    )
     client.force_login(user)
     for model, obj in (("member", member), ("contact", contact)):
         page = client.post(reverse(f"admin:members_{model}_delete", args=[obj.pk]), {"post": "yes"})

@@ -364,7 +364,7 @@ def test_the_due_page_and_the_evaluation_agree_on_an_activist(client, world, tal
 
 
 def test_deleting_a_member_never_erases_their_evaluation_or_the_publics_answers(world, term):
-    member = MemberFactory(organisation=world.branch_a)
+    member = MemberFactory.create(organisation=world.branch_a)
     Evaluation.objects.create(term=term, member=member, organisation=world.branch_a, computed_at=timezone.now())
     SurveyResponse.objects.create(term=term, member=member, rating="satisfied", submitted_on=term.starts_on)
     with pytest.raises(ProtectedError):
