@@ -14,9 +14,10 @@ from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
-from liaison.admin import ReadOnlyAdmin, ScopedAdmin, SensitiveFieldsMixin, admin_site
+from liaison.admin import ReadOnlyAdmin, ScopedAdmin, SensitiveFieldsMixin, UnprobeableMixin, admin_site
 
 from . import selectors
+from .masking import MASKED_FIELDS
 from .models import Appointment, Contact, ImportJob, Member, Organisation, SensitiveAccess
 from .services import check_contact_reasons, check_member_organisation, contact_reveal, member_reveal
 
@@ -98,7 +99,7 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["organisation", "user"]
     filter_horizontal = ["roles"]
-    sensitive_fields = ("id_number", "phone")
+    sensitive_fields = MASKED_FIELDS["members.Member"]
     fields = tuple(MEMBER_FIELDS)
 
     @admin.display(description=_("phone"))
@@ -121,8 +122,8 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
     def is_entitled(self, request, obj) -> bool:
         return selectors.member_is_entitled(user=request.user, member=obj)
 
-    def log_access(self, request, obj) -> None:
-        member_reveal(user=request.user, member=obj, action=SensitiveAccess.Action.ADMIN_EDIT)
+    def log_access(self, request, obj, action: str) -> None:
+        member_reveal(user=request.user, member=obj, action=action)
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -148,7 +149,7 @@ class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     search_fields = ["name", "unit"]
     autocomplete_fields = ["organisation"]
     filter_horizontal = ["reasons"]
-    sensitive_fields = ("id_number", "phone", "address")
+    sensitive_fields = MASKED_FIELDS["members.Contact"]
     fields = tuple(CONTACT_FIELDS)
 
     @admin.display(description=_("phone"))
@@ -169,8 +170,8 @@ class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     def is_entitled(self, request, obj) -> bool:
         return selectors.contact_is_entitled(user=request.user, contact=obj)
 
-    def log_access(self, request, obj) -> None:
-        contact_reveal(user=request.user, contact=obj, action=SensitiveAccess.Action.ADMIN_EDIT)
+    def log_access(self, request, obj, action: str) -> None:
+        contact_reveal(user=request.user, contact=obj, action=action)
 
 
 @admin.register(Appointment, site=admin_site)
@@ -225,7 +226,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(User, site=admin_site)
-class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UserAdmin):
+class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UnprobeableMixin, UserAdmin):
     """Committee administrators manage login accounts; only superusers grant superuser rights."""
 
     limited_fieldsets = (
