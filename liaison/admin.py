@@ -23,16 +23,21 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.options import BaseModelAdmin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.exceptions import DisallowedModelAdminLookup
+from django.contrib.admin.options import IS_POPUP_VAR, BaseModelAdmin
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.views.main import ORDER_VAR
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import PermissionDenied
-from django.db.models import Model, QuerySet
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db.models import F, Model, QuerySet
+from django.db.models.constants import LOOKUP_SEP
+from django.db.models.expressions import BaseExpression
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 # A selector giving the rows a user may choose when writing: called as `scope(user=request.user)`.
 ChoiceScope = Callable[..., QuerySet[Any]]
@@ -120,8 +125,10 @@ admin_site = LiaisonAdminSite(name="admin")
 
 if TYPE_CHECKING:
     _BaseAdmin = BaseModelAdmin
+    _ModelAdminBase = admin.ModelAdmin
 else:
     _BaseAdmin = object
+    _ModelAdminBase = object
 
 
 class ScopedWritesMixin(_BaseAdmin):
@@ -186,43 +193,208 @@ class ScopedInline(ScopedWritesMixin, admin.TabularInline):
         return formset
 
 
-class ScopedAdmin(ObjectPermissionsModelAdminMixin, ScopedWritesMixin, SimpleHistoryAdmin):
+def _unprobeable(model: type[Model], path: str) -> bool:
+    from members.masking import path_is_unprobeable  # the one declaration of personal data
+
+    return path_is_unprobeable(model, path)
+
+
+class UnprobeableMixin(_ModelAdminBase):
+    """Query strings filter, search and sort only by what the list offers, never by personal data.
+
+    Django's admin accepts any lookup on a model's own fields (`?phone__startswith=130`), which
+    rebuilds a masked value in a few requests (issue 11, finding 1). Here `lookup_allowed` is
+    an allowlist: a lookup must start with a name the list offers — a `list_filter` field path
+    (then only the filter's own shapes: `term__id__exact`, `kind__exact`, `joined_on__gte`; not
+    a walk into the related model's other fields), a `SimpleListFilter`'s parameter, the
+    `date_hierarchy`'s year/month/day, or a name in `allowed_lookups` — and it may touch no
+    unprobeable field (members.masking.UNPROBEABLE_FIELDS) at any depth, even if one of those
+    were declared. A refused lookup raises `DisallowedModelAdminLookup`, which Django answers
+    with a 400. Search fields and sortable columns that reach an unprobeable field are dropped,
+    and `?o=` naming such a column is refused the same way.
+    """
+
+    allowed_lookups: tuple[str, ...] = ()
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        if _unprobeable(self.model, lookup):
+            return False
+        if self._limits_a_raw_id_popup(lookup, value):
+            return True
+        exact, prefixes = self._offered_lookups(request)
+        return lookup in exact or any(self._filter_offers(prefix, lookup) for prefix in prefixes)
+
+    def _limits_a_raw_id_popup(self, lookup: str, value: str) -> bool:
+        # Django's own exception: the popup of a raw-id widget filters by the relation's
+        # `limit_choices_to`, which the code declares, not the query string.
+        from django.contrib.admin import widgets
+
+        for fk_lookup in self.model._meta.related_fkey_lookups:
+            if callable(fk_lookup):
+                fk_lookup = fk_lookup()
+            if (lookup, value) in widgets.url_params_from_lookup_dict(fk_lookup).items():
+                return True
+        return False
+
+    def _offered_lookups(self, request) -> tuple[set[str], set[str]]:
+        """Names a lookup may equal, and field paths a lookup may start with."""
+        exact: set[str] = set()
+        prefixes: set[str] = set(self.allowed_lookups)
+        list_filter = self.get_list_filter(request) if request is not None else self.list_filter
+        for item in list_filter:
+            if isinstance(item, type):
+                if issubclass(item, admin.SimpleListFilter):
+                    exact.add(str(item.parameter_name))
+                continue
+            field = item[0] if isinstance(item, (list, tuple)) else item
+            prefixes.add(field if isinstance(field, str) else str(getattr(field, "name", "")))
+        if self.date_hierarchy:
+            exact.update(f"{self.date_hierarchy}{LOOKUP_SEP}{part}" for part in ("year", "month", "day"))
+        return exact, prefixes
+
+    def _filter_offers(self, field_path: str, lookup: str) -> bool:
+        if lookup == field_path:
+            return True
+        if not lookup.startswith(field_path + LOOKUP_SEP):
+            return False
+        rest = lookup[len(field_path) + len(LOOKUP_SEP) :].split(LOOKUP_SEP)
+        try:
+            field = get_fields_from_path(self.model, field_path)[-1]
+        except (FieldDoesNotExist, ValueError):
+            return False
+        related = field.related_model if field.is_relation else None
+        if related is None or isinstance(related, str):
+            return True  # a plain field: the rest are lookups and transforms (kind__exact, joined_on__gte)
+        # A relation's filter chooses by the related primary key (term__id__exact, term__isnull);
+        # naming any other field of the related model walks past what the filter offers.
+        keys = {"pk", related._meta.pk.name, *(name for name in getattr(field, "to_fields", ()) if name)}
+        if rest[0] in keys:
+            rest = rest[1:]
+        return not any(_is_field(related, part) for part in rest)
+
+    def get_search_fields(self, request):
+        return [name for name in super().get_search_fields(request) if not _unprobeable(self.model, name.lstrip("^=@"))]
+
+    def get_sortable_by(self, request):
+        return [name for name in super().get_sortable_by(request) if not self._sorts_by_unprobeable(name)]
+
+    def _sorts_by_unprobeable(self, name: Any) -> bool:
+        order = _ordering_of(self, name)
+        if isinstance(order, str):
+            return _unprobeable(self.model, order)
+        if isinstance(order, BaseExpression):
+            return any(isinstance(node, F) and _unprobeable(self.model, node.name) for node in order.flatten())
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        self._refuse_unsortable_ordering(request)
+        return super().changelist_view(request, extra_context)
+
+    def _refuse_unsortable_ordering(self, request) -> None:
+        """`?o=<column>` sorts by a column of the list; one that reaches personal data is refused (400)."""
+        if not request.GET.get(ORDER_VAR):
+            return
+        list_display = list(self.get_list_display(request))
+        if self.get_actions(request) and IS_POPUP_VAR not in request.GET:
+            list_display = ["action_checkbox", *list_display]  # as get_changelist_instance numbers them
+        for part in request.GET[ORDER_VAR].split("."):
+            index = part.rpartition("-")[2]
+            if (
+                index.isdigit()
+                and int(index) < len(list_display)
+                and self._sorts_by_unprobeable(list_display[int(index)])
+            ):
+                raise DisallowedModelAdminLookup(f"Ordering by column {index} not allowed")
+
+
+def _is_field(model: type[Model], name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return name == "pk"
+    return True
+
+
+def _ordering_of(model_admin: admin.ModelAdmin, name: Any) -> Any:
+    """What a list column sorts by, as Django's ChangeList.get_ordering_field reads it."""
+    if callable(name):
+        attr = name
+    else:
+        try:
+            return model_admin.model._meta.get_field(name).name
+        except FieldDoesNotExist:
+            attr = getattr(model_admin, name, None) or getattr(model_admin.model, name, None)
+            if attr is None:
+                return name if LOOKUP_SEP in name else None
+    if isinstance(attr, property):
+        attr = attr.fget
+    return getattr(attr, "admin_order_field", None)
+
+
+class ScopedAdmin(ObjectPermissionsModelAdminMixin, UnprobeableMixin, ScopedWritesMixin, SimpleHistoryAdmin):
     """Object permissions from django-rules; history from django-simple-history where the model keeps it.
 
     A model without `HistoricalRecords` gets Django's own history page (the admin's log
-    entries) instead of django-simple-history's, which needs the historical table.
+    entries, which name the fields that changed, never their values) instead of
+    django-simple-history's, which needs the historical table.
     """
 
     show_full_result_count = False
     list_per_page = 50
 
     def __init__(self, model, admin_site):
-        # (mypy reads the mixin's BaseModelAdmin first, whose stub takes no arguments; ModelAdmin's does.)
-        super().__init__(model, admin_site)  # type: ignore[call-arg]
+        super().__init__(model, admin_site)
         self.keeps_history = hasattr(model._meta, "simple_history_manager_attribute")
         if not self.keeps_history:
-            self.object_history_template = None  # Django's admin/object_history.html
+            self.object_history_template = None  # type: ignore[misc]  # Django's admin/object_history.html
 
     def get_urls(self):
         if self.keeps_history:
             return super().get_urls()
         return super(SimpleHistoryAdmin, self).get_urls()
 
+    def history_subject(self, request, object_id) -> tuple[Model, bool]:
+        """The object whose history is asked for, and whether it still exists; else a 404.
+
+        Out of scope and missing look the same (django-simple-history answers 403 for an
+        object it finds outside the user's queryset). A deleted object's history stays
+        readable to whoever may read its last version, as django-simple-history allows.
+        """
+        obj = self.get_object(request, unquote(object_id))
+        if obj is not None:
+            return obj, True
+        try:
+            pk = self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            raise Http404 from None
+        if not self.keeps_history or self.model._default_manager.filter(pk=pk).exists():
+            raise Http404  # missing, or there and out of scope
+        history = getattr(self.model, self.model._meta.simple_history_manager_attribute)
+        last = history.filter(pk=pk).order_by("-history_date", "-history_id").first()
+        if last is None or not self.has_view_or_change_permission(request, last.instance):
+            raise Http404
+        return last.instance, False
+
     def history_view(self, request, object_id, extra_context=None):
-        if self.keeps_history:
-            return super().history_view(request, object_id, extra_context)
-        return super(SimpleHistoryAdmin, self).history_view(request, object_id, extra_context)
+        self.history_subject(request, object_id)
+        try:
+            if self.keeps_history:
+                return super().history_view(request, object_id, extra_context)
+            return super(SimpleHistoryAdmin, self).history_view(request, object_id, extra_context)
+        except PermissionDenied:
+            raise Http404 from None
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Reverting to an old version is a change like any other: of the row as it is now, by
-        # someone who may change it (django-simple-history asks only whether the old version
-        # may be viewed). The form then scopes the values it would restore.
-        current = self.get_object(request, unquote(object_id))
-        if current is None:
+        subject, _exists = self.history_subject(request, object_id)
+        if not str(version_id).isdigit():
             raise Http404
-        if request.method == "POST" and not self.has_change_permission(request, current):
+        if request.method == "POST" and not self.has_change_permission(request, subject):
+            # Saving this form reverts the object to the version: a change, whoever may only read it.
             raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        try:
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        except PermissionDenied:
+            raise Http404 from None
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         # Out of scope and missing look the same: a 404, not a hint that the id exists.
@@ -233,52 +405,113 @@ class ScopedAdmin(ObjectPermissionsModelAdminMixin, ScopedWritesMixin, SimpleHis
 
 
 if TYPE_CHECKING:
-    _ModelAdminBase = admin.ModelAdmin
+    _SensitiveAdminBase = ScopedAdmin
 else:
-    _ModelAdminBase = object
+    _SensitiveAdminBase = object
+
+# Where the history pages note, for the rest of the request, whether the reader sees
+# personal data in full: decided once, on the object as it is now (as the change page does).
+_HISTORY_IN_FULL = "_liaison_history_in_full"
 
 
-class SensitiveFieldsMixin(_ModelAdminBase):
-    """Personal data appears in full only to those entitled; opening it for editing is logged."""
+class SensitiveFieldsMixin(_SensitiveAdminBase):
+    """Personal data appears in full only to those entitled; opening it for editing is logged.
+
+    The history pages follow the same rule: the list of versions and each version's page
+    show masks unless the reader is entitled to the object as it is now, and an entitled
+    reader opening them is logged (SensitiveAccess, action "history") like a reveal.
+    """
 
     sensitive_fields: tuple[str, ...] = ()
 
     def is_entitled(self, request, obj) -> bool:
         raise NotImplementedError
 
-    def log_access(self, request, obj) -> None:
+    def log_access(self, request, obj, action: str) -> None:
         raise NotImplementedError
+
+    def _masks(self, request, obj) -> bool:
+        decided = getattr(request, _HISTORY_IN_FULL, None)
+        if decided is not None:
+            return not decided
+        return obj is not None and not self.is_entitled(request, obj)
 
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
-        if obj is not None and not self.is_entitled(request, obj):
+        if self._masks(request, obj):
             fields = [f"masked_{name}" if name in self.sensitive_fields else name for name in fields]
         return fields
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not self.is_entitled(request, obj):
+        if self._masks(request, obj):
             readonly += [f"masked_{name}" for name in self.sensitive_fields]
         return readonly
 
     def get_exclude(self, request, obj=None):
         exclude = list(super().get_exclude(request, obj) or [])
-        if obj is not None and not self.is_entitled(request, obj):
+        if self._masks(request, obj):
             exclude += self.sensitive_fields
         return exclude
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        from members.models import SensitiveAccess
+
         obj = self.get_object(request, object_id)
         if request.method == "GET" and obj is not None and self.is_entitled(request, obj):
-            self.log_access(request, obj)
+            self.log_access(request, obj, SensitiveAccess.Action.ADMIN_EDIT)
         return super().change_view(request, object_id, form_url, extra_context)
 
+    def _decide_history_masks(self, request, object_id) -> None:
+        from members.models import SensitiveAccess
 
-class ReadOnlyAdmin(ObjectPermissionsModelAdminMixin, admin.ModelAdmin):
+        subject, exists = self.history_subject(request, object_id)
+        # A deleted person's history stays masked: the access log could not name them.
+        in_full = exists and self.is_entitled(request, subject)
+        setattr(request, _HISTORY_IN_FULL, in_full)
+        if in_full and request.method == "GET":
+            self.log_access(request, subject, SensitiveAccess.Action.HISTORY)
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._decide_history_masks(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._decide_history_masks(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        if not getattr(request, _HISTORY_IN_FULL, False):
+            return MaskedHistoryHelper(self.model, historical_record, masked=self.sensitive_fields)
+        return super().get_historical_record_context_helper(request, historical_record)
+
+
+class MaskedHistoryHelper(HistoricalRecordContextHelper):
+    """A history list's changes with the old and new values of personal data masked."""
+
+    def __init__(self, model, historical_record, *, masked: tuple[str, ...]) -> None:
+        super().__init__(model, historical_record)
+        self.masked = masked
+
+    def prepare_delta_change_value(self, change, value):
+        from members.masking import mask
+
+        if change.field in self.masked:
+            return mask(change.field, value)
+        return super().prepare_delta_change_value(change, value)
+
+
+class ReadOnlyAdmin(ObjectPermissionsModelAdminMixin, UnprobeableMixin, admin.ModelAdmin):
     show_full_result_count = False
 
     def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
         raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        try:
+            return super().history_view(request, object_id, extra_context)
+        except PermissionDenied:
+            raise Http404 from None  # out of scope and missing look the same
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

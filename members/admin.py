@@ -28,12 +28,14 @@ from liaison.admin import (
     ReadOnlyAdmin,
     ScopedAdmin,
     SensitiveFieldsMixin,
+    UnprobeableMixin,
     admin_site,
     choice_scope_register,
     shared_vocabulary,
 )
 
 from . import selectors
+from .masking import MASKED_FIELDS
 from .models import (
     AccountEvent,
     Appointment,
@@ -208,7 +210,7 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
     search_fields = ["name"]
     autocomplete_fields = ["organisation", "user"]
     filter_horizontal = ["roles"]
-    sensitive_fields = ("id_number", "phone")
+    sensitive_fields = MASKED_FIELDS["members.Member"]
     fields = tuple(MEMBER_FIELDS)
 
     @admin.display(description=_("phone"))
@@ -238,8 +240,8 @@ class MemberAdmin(SensitiveFieldsMixin, ScopedAdmin):
     def is_entitled(self, request, obj) -> bool:
         return selectors.member_is_entitled(user=request.user, member=obj)
 
-    def log_access(self, request, obj) -> None:
-        member_reveal(user=request.user, member=obj, action=SensitiveAccess.Action.ADMIN_EDIT)
+    def log_access(self, request, obj, action: str) -> None:
+        member_reveal(user=request.user, member=obj, action=action)
 
 
 class ContactAdminForm(forms.ModelForm):
@@ -268,7 +270,7 @@ class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     search_fields = ["name", "unit"]
     autocomplete_fields = ["organisation"]
     filter_horizontal = ["reasons"]
-    sensitive_fields = ("id_number", "phone", "address")
+    sensitive_fields = MASKED_FIELDS["members.Contact"]
     fields = tuple(CONTACT_FIELDS)
 
     @admin.display(description=_("phone"))
@@ -289,8 +291,8 @@ class ContactAdmin(SensitiveFieldsMixin, ScopedAdmin):
     def is_entitled(self, request, obj) -> bool:
         return selectors.contact_is_entitled(user=request.user, contact=obj)
 
-    def log_access(self, request, obj) -> None:
-        contact_reveal(user=request.user, contact=obj, action=SensitiveAccess.Action.ADMIN_EDIT)
+    def log_access(self, request, obj, action: str) -> None:
+        contact_reveal(user=request.user, contact=obj, action=action)
 
 
 @admin.register(Appointment, site=admin_site)
@@ -347,7 +349,7 @@ class ImportJobAdmin(ReadOnlyAdmin):
 
 
 @admin.register(User, site=admin_site)
-class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UserAdmin):
+class LiaisonUserAdmin(ObjectPermissionsModelAdminMixin, UnprobeableMixin, UserAdmin):
     """Login accounts. Superusers manage every one; a committee administrator the accounts of their
     committee (selectors.account_list) and nothing that would give anyone more rights than theirs:
     no staff or superuser flag, no permissions, only groups they hold themselves. Every password

@@ -12,6 +12,17 @@ from liaison.paths import STEPLEN
 from .masking import mask_address, mask_id_number, mask_phone
 from .validators import validate_id_number, validate_phone
 
+# An ID number identifies one person in the whole tree, so registering one that is already
+# held fails. The refusal says no more than that the number cannot be used here: "already
+# registered" would tell a secretary that a person with this ID number exists, perhaps in an
+# organisation outside their scope (issue 11, finding 7). The roster import, the admin's
+# forms and the database's own uniqueness check all give this one answer; the committee,
+# which sees the whole tree, finds the person and moves them or corrects the number.
+ID_NUMBER_UNAVAILABLE = _(
+    "This ID number cannot be registered here. If this person belongs here, ask the party committee to move "
+    "their record or to check the number."
+)
+
 
 class Gender(models.TextChoices):
     MALE = "male", _("Male")
@@ -149,7 +160,12 @@ class Member(models.Model):
         verbose_name_plural = _("party members")
         ordering = ["organisation__path", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], name="member_id_number_unique"),
+            models.UniqueConstraint(
+                fields=["id_number"],
+                name="member_id_number_unique",
+                violation_error_message=ID_NUMBER_UNAVAILABLE,
+                violation_error_code="unique",  # shown beside the ID number field
+            ),
             models.CheckConstraint(condition=Q(category__in=MemberCategory.values), name="member_category_valid"),
             models.CheckConstraint(condition=Q(status__in=MemberStatus.values), name="member_status_valid"),
             models.CheckConstraint(condition=Q(gender__in=Gender.values), name="member_gender_valid"),
@@ -265,7 +281,13 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         ordering = ["organisation__path", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], condition=~Q(id_number=""), name="contact_id_number_unique"),
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=~Q(id_number=""),
+                name="contact_id_number_unique",
+                violation_error_message=ID_NUMBER_UNAVAILABLE,
+                violation_error_code="unique",
+            ),
             # Without an ID number, name + phone identify a contact within an organisation.
             models.UniqueConstraint(
                 fields=["organisation", "name", "phone"],
@@ -333,6 +355,7 @@ class SensitiveAccess(models.Model):
         REVEAL = "reveal", _("Revealed on screen")
         ADMIN_EDIT = "admin_edit", _("Opened for editing")
         EXPORT = "export", _("Exported in full")
+        HISTORY = "history", _("Read in the admin's history")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"

@@ -20,8 +20,10 @@ from openpyxl import load_workbook
 from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
 from liaison.services import model_update
 
+from .masking import MASKED_FIELDS
 from .models import (
     ALLOWED_CHILD_KINDS,
+    ID_NUMBER_UNAVAILABLE,
     REASONS_BY_CATEGORY,
     AccountEvent,
     Appointment,
@@ -220,8 +222,8 @@ def member_link_account(*, member: Member, username: str, password: str | None =
     return user
 
 
-SENSITIVE_CONTACT_FIELDS = ("phone", "id_number", "address")
-SENSITIVE_MEMBER_FIELDS = ("phone", "id_number")
+SENSITIVE_CONTACT_FIELDS = MASKED_FIELDS["members.Contact"]
+SENSITIVE_MEMBER_FIELDS = MASKED_FIELDS["members.Member"]
 
 
 @transaction.atomic
@@ -495,7 +497,11 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
     for done, (line, values) in enumerate(parsed.rows, start=1):
         instance = existing.find(values)
         if instance is not None and not scope.manages(instance.organisation):
-            raise RowRejected(line, [_("This person is already registered with an organisation outside yours.")])
+            # The person is held outside the importer's scope. The row cannot be imported, and
+            # the answer is the one any refused ID number gets (models.ID_NUMBER_UNAVAILABLE, also
+            # what the uniqueness check says in the admin or in a race between two imports): it
+            # names no organisation and does not say that the person exists.
+            raise RowRejected(line, [str(ID_NUMBER_UNAVAILABLE)])
         try:
             if job.kind == ImportJob.Kind.MEMBERS:
                 _member, changed = member_save(
