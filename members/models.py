@@ -360,11 +360,12 @@ class SensitiveAccess(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
     )
+    # PROTECT: a person the access log names cannot be deleted, so the log is never erased with them.
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Contact, verbose_name=_("contact"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("party member"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Member, verbose_name=_("party member"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     fields = models.CharField(_("fields"), max_length=100)
