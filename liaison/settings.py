@@ -5,6 +5,7 @@ eagerly in-process. Production is the same file with variables set:
 DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=false, ALLOWED_HOSTS, ...
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -192,13 +193,37 @@ CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
+# One task at a time per worker process: a job waiting behind a long one in a prefetch buffer
+# would look "queued" while its worker is busy elsewhere.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A job's task is acknowledged once it ends (acks_late; liaison.jobs.JOB_TASK_OPTIONS): a task
+# Redis has handed out but not seen acknowledged goes back to the queue after this many seconds.
+# Longer than the longest job (an export of a million ledger rows takes about 20 minutes), or a
+# job still running would be delivered a second time (harmless, the heartbeat keeps it to one
+# run, but wasted).
+BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=2 * 3600)
+# Seconds to connect to Redis, and to wait on it, before a request gives up: with Redis down or
+# hung, starting a job fails within a few seconds and the job says so (liaison.jobs.job_enqueue).
+BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    # Above the worker's one-second BRPOP, so waiting for work is never mistaken for a hang.
+    "socket_timeout": max(BROKER_TIMEOUT, 2.0),
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Where `celery beat` keeps the last run of each schedule (a file beside the code by default).
 CELERY_BEAT_SCHEDULE_FILENAME = env.str("CELERY_BEAT_SCHEDULE_FILENAME", default="celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
+    "jobs-reap-every-minute": {
+        "task": "liaison.jobs.reap",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "quota-status-nightly": {
         "task": "pairings.tasks.quota_compute_current_terms_task",
         "schedule": crontab(hour=2, minute=0),
@@ -225,6 +250,22 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # The embedded default is one process, so a per-process cache is the shared cache.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# Background jobs (liaison.jobs): a running job writes a heartbeat at least every
+# JOB_HEARTBEAT_SECONDS; one silent for JOB_STALE_SECONDS (its worker was killed or lost the
+# database) is failed by the reaper, every minute, with "run it again", and so is a job still
+# queued after JOB_QUEUED_MAX_SECONDS (no worker took it). A task delivered again after its
+# worker died claims a silent job again, at most JOB_MAX_ATTEMPTS times in all. Temporary files
+# go to a directory per job under JOB_TEMP_ROOT, removed when the job ends.
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10.0)
+JOB_STALE_SECONDS = env.float("JOB_STALE_SECONDS", default=300.0)
+JOB_QUEUED_MAX_SECONDS = env.float("JOB_QUEUED_MAX_SECONDS", default=3600.0)
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+JOB_TEMP_ROOT = env.path("JOB_TEMP_ROOT", default=Path(tempfile.gettempdir()) / "liaison-jobs")
+if JOB_STALE_SECONDS < 3 * JOB_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("JOB_STALE_SECONDS must be at least three times JOB_HEARTBEAT_SECONDS.")
+if JOB_MAX_ATTEMPTS < 1:
+    raise ImproperlyConfigured("JOB_MAX_ATTEMPTS must be at least 1.")
 
 # Roster imports above this many rows go to a Celery worker with a progress page.
 ROSTER_IMPORT_INLINE_MAX_ROWS = env.int("ROSTER_IMPORT_INLINE_MAX_ROWS", default=300)

@@ -409,6 +409,13 @@ class ImportJob(Job):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
 
+    # A run delivered again after its worker died counts from zero.
+    reset_on_claim = {"total_rows": 0, "created_count": 0, "updated_count": 0, "problems": []}
+    # The upload holds personal data: gone however the import ends (its rows, if any, are in the tables).
+    cleared_on_end = {"content": b""}
+    stopped_message = _("The background worker stopped during the import. Nothing was imported; upload the file again.")
+    not_taken_message = _("No background worker took the import in time. Nothing was imported; upload the file again.")
+
     class Meta(Job.Meta):
         verbose_name = _("roster import")
         verbose_name_plural = _("roster imports")

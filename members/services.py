@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
-from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
+from liaison.jobs import JobLost, job_atomic, job_enqueue, job_fail, job_language, job_progress, job_start, job_succeed
 from liaison.services import model_update
 
 from .masking import MASKED_FIELDS
@@ -398,7 +398,7 @@ def import_job_create(*, user: User, kind: str, filename: str, content: bytes) -
 
     limit = settings.ROSTER_IMPORT_INLINE_MAX_ROWS
     if _count_rows(content, limit=limit) > limit:
-        transaction.on_commit(lambda: import_roster_task.delay(job.pk))
+        job_enqueue(job, import_roster_task)
     else:
         import_job_run(job=job)
     return job
@@ -455,13 +455,17 @@ def _import_job_run(job: ImportJob) -> ImportJob:
     if not parsed.is_valid:
         return _finish_import(job, problems=parsed.problems)
     try:
-        with transaction.atomic():
-            created, updated = _write_rows(job, parsed)
+        # The rows and the job's success are committed together: an import that ends
+        # "succeeded" wrote every row, and one that did not end wrote none.
+        with job_atomic(job):
+            job.created_count, job.updated_count = _write_rows(job, parsed)
+            if not _finish_import(job, problems=[]).is_finished:
+                raise JobLost(f"roster import {job.pk} was ended elsewhere while it wrote")  # roll the rows back
     except RowRejected as rejected:
         # A rule the parser could not see (e.g. a person already held outside this scope).
+        job.created_count = job.updated_count = 0
         return _finish_import(job, problems=[RowProblem(rejected.line, message) for message in rejected.messages])
-    job.created_count, job.updated_count = created, updated
-    return _finish_import(job, problems=[])
+    return job
 
 
 PARSED_PROGRESS = 10

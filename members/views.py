@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.jobs import job_reap_if_stale
 
 from . import selectors, services
 from .forms import RosterUploadForm
@@ -47,6 +48,7 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 def import_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     request.scope.require_manager(ROSTERS_ARE_FOR_MANAGERS)
     job = selectors.import_job_get_for_user(user=request.user, job_id=job_id)
+    job_reap_if_stale(job)  # a job whose worker stopped ends here too, even with no reaper running
     template = "members/_import_status.html" if request.headers.get("HX-Request") else "members/import_detail.html"
     return render(request, template, {"job": job, "progress": job.live_progress})
 

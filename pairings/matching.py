@@ -88,13 +88,17 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict, deque
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 
 STEP = 4
 # The graph with forbidden pairs made exact (singleton classes) is used up to this many
 # class-to-class edges per bucket; beyond it, the plain aggregate with repair.
 EXACT_PAIRS_LIMIT = 200_000
+
+
+# Called now and then during a long solve (the job's heartbeat); it may raise to stop the solve.
+Tick = Callable[[], object] | None
 
 
 @dataclass(frozen=True)
@@ -159,11 +163,13 @@ class _Network:
     def flow(self, edge: int) -> int:
         return self.capacity[edge ^ 1]
 
-    def min_cost_max_flow(self, source: int, sink: int) -> int:
+    def min_cost_max_flow(self, source: int, sink: int, tick: Tick = None) -> int:
         """Successive shortest paths; every shortest path found by one Dijkstra is pushed."""
         potential = [0] * self.size  # valid at the start: every cost is non-negative
         total = 0
         while True:
+            if tick is not None:
+                tick()
             distance = self._dijkstra(source, potential)
             reach = distance[sink]
             if reach is None:
@@ -289,8 +295,14 @@ def _deal(total: int, count: int, start: int) -> tuple[list[int], int]:
 
 class _BucketSolver:
     def __init__(
-        self, bucket: Hashable, needs: list[MemberNeed], slots: list[ContactSlot], forbidden: set[tuple[int, int]]
+        self,
+        bucket: Hashable,
+        needs: list[MemberNeed],
+        slots: list[ContactSlot],
+        forbidden: set[tuple[int, int]],
+        tick: Tick = None,
     ) -> None:
+        self.tick = tick
         self.bucket = bucket
         self.needs = needs
         self.slots = slots
@@ -322,7 +334,7 @@ class _BucketSolver:
             built = self._build(members, contacts, set(), None)
             assert built is not None  # without a limit the network is always built
         network, group_edges, direct_edges = built
-        network.min_cost_max_flow(0, 1)
+        network.min_cost_max_flow(0, 1, self.tick)
         return self._split(network, members, contacts, group_edges, direct_edges)
 
     def _build(
@@ -496,11 +508,15 @@ class _BucketSolver:
 
 
 def propose(
-    needs: Iterable[MemberNeed], slots: Iterable[ContactSlot], already_paired: Iterable[tuple[int, int]] = ()
+    needs: Iterable[MemberNeed],
+    slots: Iterable[ContactSlot],
+    already_paired: Iterable[tuple[int, int]] = (),
+    tick: Tick = None,
 ) -> list[Proposal]:
     """Proposed pairings for every bucket; see the module docstring for what is optimised and how.
 
     Raises ValueError when a member has two needs in one bucket or a contact appears twice.
+    `tick` is called before each bucket and each shortest-path round (a job's heartbeat).
     """
     needs_by_bucket: dict[Hashable, list[MemberNeed]] = defaultdict(list)
     seen_needs: set[tuple[int, Hashable]] = set()
@@ -521,6 +537,9 @@ def propose(
     forbidden = set(already_paired)
     proposals: list[Proposal] = []
     for bucket in sorted(needs_by_bucket, key=repr):
+        if tick is not None:
+            tick()
         if slots_by_bucket.get(bucket):
-            proposals += _BucketSolver(bucket, needs_by_bucket[bucket], slots_by_bucket[bucket], forbidden).solve()
+            solver = _BucketSolver(bucket, needs_by_bucket[bucket], slots_by_bucket[bucket], forbidden, tick)
+            proposals += solver.solve()
     return sorted(proposals, key=lambda p: (repr(p.bucket), p.member_id, p.contact_id))

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liaison.jobs import job_fail, job_start, job_succeed
+from liaison.jobs import JobLost, job_enqueue, job_fail, job_heartbeat, job_start, job_succeed
 from liaison.paths import root_path
 from members.models import Contact, ContactKind, Member, Organisation
 from members.scoping import get_scope
@@ -360,8 +360,15 @@ def matching_run_create(*, term: Term, organisation: Organisation, by: User) -> 
     run = MatchingRun.objects.create(term=term, organisation=organisation, created_by=by)
     from .tasks import matching_run_task
 
-    transaction.on_commit(lambda: matching_run_task.delay(run.pk))
+    job_enqueue(run, matching_run_task)
     return run
+
+
+def matching_run_repeat(*, run: MatchingRun, by: User) -> MatchingRun:
+    """Run a failed matching again: a new run for the same term and subtree (the failed one stays on record)."""
+    if not run.is_failed:
+        raise ValidationError(_("Only a failed matching can be run again."))
+    return matching_run_create(term=run.term, organisation=run.organisation, by=by)
 
 
 MATCHING_FAILED = gettext_lazy("The matching failed. Please run it again; if it fails again, tell the administrator.")
@@ -378,25 +385,28 @@ def matching_run_compute(*, run: MatchingRun) -> MatchingRun:
         return run
     try:
         proposals = _matching_proposals(run)
+        job_heartbeat(run, force=True)
+        with transaction.atomic():  # the proposal and the job's success, together or not at all
+            ProposedPairing.objects.filter(run=run).delete()
+            ProposedPairing.objects.bulk_create(
+                (
+                    ProposedPairing(run=run, member_id=p.member_id, contact_id=p.contact_id, distance=p.distance)
+                    for p in proposals
+                ),
+                batch_size=BATCH_SIZE,
+            )
+            if not job_succeed(run):
+                raise JobLost(f"matching run {run.pk} was ended elsewhere")  # keep no proposal
     except Exception:
         job_fail(run, MATCHING_FAILED)
         raise
-    with transaction.atomic():
-        ProposedPairing.objects.filter(run=run).delete()
-        ProposedPairing.objects.bulk_create(
-            (
-                ProposedPairing(run=run, member_id=p.member_id, contact_id=p.contact_id, distance=p.distance)
-                for p in proposals
-            ),
-            batch_size=BATCH_SIZE,
-        )
-        job_succeed(run)
     return run
 
 
 def _matching_proposals(run: MatchingRun) -> list[matching.Proposal]:
     term, organisation = run.term, run.organisation
     quota_compute(term=term, organisation=organisation)
+    job_heartbeat(run)
     limit = members_per_contact_limit(term=term)
 
     needs_by_pass: dict[bool, list[matching.MemberNeed]] = {True: [], False: []}
@@ -443,7 +453,8 @@ def _matching_proposals(run: MatchingRun) -> list[matching.Proposal]:
             for contact_id, path, category, kind in contacts
             if room[contact_id] > 0
         ]
-        made = matching.propose(needs, slots, already_paired=already_paired)
+        job_heartbeat(run)
+        made = matching.propose(needs, slots, already_paired=already_paired, tick=lambda: job_heartbeat(run))
         for proposal in made:
             room[proposal.contact_id] -= 1
             already_paired.add((proposal.member_id, proposal.contact_id))

@@ -1,5 +1,6 @@
-from celery import shared_task
+from celery import Task, shared_task
 
+from liaison.jobs import JOB_TASK_OPTIONS, job_task_run
 from members.models import Organisation
 
 from . import services
@@ -22,7 +23,7 @@ def quota_compute_current_terms_task() -> int:
     return total
 
 
-@shared_task(acks_late=True)
-def matching_run_task(run_id: int) -> str:
+@shared_task(**JOB_TASK_OPTIONS)
+def matching_run_task(self: Task, run_id: int) -> str:
     run = MatchingRun.objects.select_related("term__organisation", "organisation").get(pk=run_id)
-    return services.matching_run_compute(run=run).status
+    return job_task_run(self, run, lambda run: services.matching_run_compute(run=run))

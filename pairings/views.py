@@ -1,10 +1,7 @@
-from functools import partial
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -14,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.jobs import BACKGROUND_UNAVAILABLE, job_reap_if_stale, task_send
 from members import selectors as member_selectors
 from members.models import ContactCategory
 
@@ -86,9 +84,14 @@ def board(request: AuthenticatedHttpRequest) -> HttpResponse:
 def board_recompute(request: AuthenticatedHttpRequest) -> HttpResponse:
     request.scope.require_manager(MANAGERS_ONLY)
     term = term_from(request)
-    for organisation in member_selectors.organisation_managed_roots(user=request.user):
-        transaction.on_commit(partial(quota_compute_task.delay, term.pk, organisation.pk))
-    messages.success(request, _("The quota status is being recomputed."))
+    sent = [
+        task_send(quota_compute_task, term.pk, organisation.pk)
+        for organisation in member_selectors.organisation_managed_roots(user=request.user)
+    ]
+    if all(sent):
+        messages.success(request, _("The quota status is being recomputed."))
+    else:
+        messages.error(request, BACKGROUND_UNAVAILABLE)
     return redirect(reverse("pairings:board") + f"?term={term.pk}")
 
 
@@ -114,6 +117,7 @@ def _run_or_404(request: AuthenticatedHttpRequest, run_id: int) -> MatchingRun:
 def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
     request.scope.require_manager(MANAGERS_ONLY)
     run = _run_or_404(request, run_id)
+    job_reap_if_stale(run)  # a run whose worker stopped ends here too, even with no reaper running
     errors: list[str] = []
     if request.method == "POST" and run.is_waiting_for_review:
         if "discard" in request.POST:
@@ -134,6 +138,20 @@ def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpRespo
     proposals = run.proposals.select_related("member__organisation", "contact__organisation")
     template = "pairings/_matching_status.html" if request.headers.get("HX-Request") else "pairings/matching.html"
     return render(request, template, {"run": run, "proposals": proposals, "errors": errors})
+
+
+@login_required
+@require_POST
+def matching_repeat(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
+    """Run a failed matching again, for the same term and organisation."""
+    request.scope.require_manager(MANAGERS_ONLY)
+    run = _run_or_404(request, run_id)
+    try:
+        again = services.matching_run_repeat(run=run, by=request.user)
+    except ValidationError as error:
+        _flash_errors(request, error.messages)
+        return redirect("pairings:matching_detail", run_id=run.pk)
+    return redirect("pairings:matching_detail", run_id=again.pk)
 
 
 def _managed_member_or_404(request: AuthenticatedHttpRequest, member_id: int):

@@ -221,6 +221,8 @@ class EvaluationRun(Job):
     created_at = models.DateTimeField(_("run at"), auto_now_add=True)
     members_evaluated = models.PositiveIntegerField(_("members evaluated"), default=0)
 
+    reset_on_claim = {"members_evaluated": 0}
+
     class Meta(Job.Meta):
         verbose_name = _("evaluation run")
         verbose_name_plural = _("evaluation runs")
@@ -339,6 +341,9 @@ class ExportJob(Job):
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.FileField(_("file"), storage=export_storage, upload_to="%Y/%m/", blank=True)
+
+    # A run delivered again after its worker died writes every row again, into a new file.
+    reset_on_claim = {"rows_written": 0, "file": ""}
 
     class Meta(Job.Meta):
         verbose_name = _("export")

@@ -55,6 +55,10 @@ def evaluation_run_list(*, user: User | AnonymousUser) -> QuerySet[EvaluationRun
     return EvaluationRun.objects.filter(scope.subtree_q(scope.read_paths)).select_related("organisation", "term")
 
 
+def evaluation_run_get_for_user(*, user: User | AnonymousUser, run_id: int) -> EvaluationRun:
+    return object_for_user(evaluation_run_list(user=user), _("No such evaluation run."), pk=run_id)
+
+
 def survey_link_list(*, user: User | AnonymousUser) -> QuerySet[SurveyLink]:
     """Links are keys to answer with: only the managers of the member's organisation see them."""
     scope = get_scope(user)

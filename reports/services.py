@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import secrets
-import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
+from liaison.jobs import (
+    JobLost,
+    job_atomic,
+    job_enqueue,
+    job_fail,
+    job_heartbeat,
+    job_language,
+    job_progress,
+    job_start,
+    job_succeed,
+    job_workdir,
+)
 from members.models import Organisation
 from members.scoping import get_scope
 from members.selectors import ReviewRefusal, review_refusal
@@ -104,21 +114,33 @@ def evaluation_policy_save(
 
 
 @transaction.atomic
-def evaluate(*, term: Term, organisation: Organisation, today: date | None = None) -> int:
+def evaluate(
+    *,
+    term: Term,
+    organisation: Organisation,
+    today: date | None = None,
+    tick: Callable[[], object] = lambda: None,
+) -> int:
     """Score every member of the subtree for the term and store the results; returns the count.
 
     Re-runnable: each run overwrites the computed fields of the same rows and leaves the
     secretaries' adjustments alone. The quota status is refreshed first while the term
-    is running; once it has closed, the figures stored at closing are used.
+    is running; once it has closed, the figures stored at closing are used. `tick` is called
+    between the steps (the job's heartbeat).
     """
     if term.closed_at is None and term.is_current:
         quota_compute(term=term, organisation=organisation)
+        tick()
     policy = evaluation_policy_for(term)
     points = dict(policy.items.values_list("kind", "points"))
     thresholds = scoring.Thresholds(policy.excellent_from, policy.competent_from, policy.basically_competent_from)
     now = timezone.now()
     rows = []
-    for member_id, facts in collect_facts(term=term, organisation=organisation, today=today).items():
+    facts_by_member = collect_facts(term=term, organisation=organisation, today=today)
+    tick()
+    for done, (member_id, facts) in enumerate(facts_by_member.items()):
+        if done % BATCH_SIZE == 0:
+            tick()
         score = scoring.score(facts.rates, points)
         rows.append(
             Evaluation(
@@ -139,6 +161,7 @@ def evaluate(*, term: Term, organisation: Organisation, today: date | None = Non
                 computed_at=now,
             )
         )
+    tick()
     Evaluation.objects.bulk_create(
         rows,
         batch_size=BATCH_SIZE,
@@ -168,8 +191,15 @@ def evaluation_run_create(*, term: Term, organisation: Organisation, by: User) -
     run = EvaluationRun.objects.create(term=term, organisation=organisation, created_by=by)
     from .tasks import evaluation_run_task
 
-    transaction.on_commit(lambda: evaluation_run_task.delay(run.pk))
+    job_enqueue(run, evaluation_run_task)
     return run
+
+
+def evaluation_run_repeat(*, run: EvaluationRun, by: User) -> EvaluationRun:
+    """Run a failed evaluation again: a new run for the same term and subtree (the failed one stays on record)."""
+    if not run.is_failed:
+        raise ValidationError(_("Only a failed evaluation can be run again."))
+    return evaluation_run_create(term=run.term, organisation=run.organisation, by=by)
 
 
 EVALUATION_FAILED = gettext_lazy(
@@ -184,11 +214,16 @@ def evaluation_run_compute(*, run: EvaluationRun) -> EvaluationRun:
         run.refresh_from_db()
         return run
     try:
-        run.members_evaluated = evaluate(term=run.term, organisation=run.organisation)
+        # The scores and the job's success are committed together, or neither.
+        with job_atomic(run):
+            run.members_evaluated = evaluate(
+                term=run.term, organisation=run.organisation, tick=lambda: job_heartbeat(run)
+            )
+            if not job_succeed(run, "members_evaluated"):
+                raise JobLost(f"evaluation run {run.pk} was ended elsewhere")  # keep no score of it
     except Exception:
         job_fail(run, EVALUATION_FAILED)
         raise
-    job_succeed(run, "members_evaluated")
     return run
 
 
@@ -350,8 +385,21 @@ def export_job_create(
     )
     from .tasks import export_job_task
 
-    transaction.on_commit(lambda: export_job_task.delay(job.pk))
+    job_enqueue(job, export_job_task)
     return job
+
+
+def export_job_repeat(*, job: ExportJob, user: User) -> ExportJob:
+    """Ask for a failed export again: a new job with the same ledger, term, subtree and choice of phones."""
+    if not job.is_failed:
+        raise ValidationError(_("Only a failed export can be asked for again."))
+    return export_job_create(
+        user=user,
+        term=job.term,
+        organisation=job.organisation,
+        kind=LedgerKind(job.kind),
+        full_personal_data=job.full_personal_data,
+    )
 
 
 def export_job_run(*, job: ExportJob) -> ExportJob:
@@ -361,29 +409,34 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
         return job
 
     def advance(rows: int) -> None:
-        job.rows_written += rows
-        ExportJob.objects.filter(pk=job.pk).update(rows_written=job.rows_written)
-        if job.rows_total:
-            job_progress(job, min(99, job.rows_written * 100 // job.rows_total))
+        written = job.rows_written + rows
+        percent = min(99, written * 100 // job.rows_total) if job.rows_total else 0
+        job_progress(job, percent, rows_written=written)  # also the job's heartbeat
 
     try:
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, job_language(job):
+        # The workbook is built in the job's own directory, removed however the job ends.
+        with job_workdir(job) as workdir, job_language(job):
+            path = workdir / "ledgers.xlsx"
             build_ledgers(
                 user=job.user,
                 term=job.term,
                 organisation=job.organisation,
                 kind=LedgerKind(job.kind),
                 full_personal_data=job.full_personal_data,
-                path=handle.name,
+                path=path,
                 progress=advance,
             )
-            handle.seek(0)
-            # A random name: the file is reached only through the owner's download view.
-            job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
+            job_heartbeat(job, force=True)
+            with path.open("rb") as handle:
+                # A random name: the file is reached only through the owner's download view.
+                job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
+        if not job_succeed(job, "file", "rows_written"):
+            raise JobLost(f"export {job.pk} was ended elsewhere")
     except Exception:
+        if job.file and not ExportJob.objects.filter(pk=job.pk, file=job.file.name).exists():
+            job.file.delete(save=False)  # a file no job row names would never be cleaned up
         job_fail(job, EXPORT_FAILED)
         raise
-    job_succeed(job, "file", "rows_written")
     return job
 
 

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.jobs import job_reap_if_stale
 from members import selectors as member_selectors
 from pairings import selectors as pairing_selectors
 from pairings import services as pairing_services
@@ -55,7 +56,15 @@ def _with_term(url_name: str, term: Term, **kwargs) -> str:
 
 def _recent_runs(request: AuthenticatedHttpRequest, term: Term) -> dict:
     runs = list(selectors.evaluation_run_list(user=request.user).filter(term=term)[:5])
-    return {"runs": runs, "running": any(run.is_unfinished for run in runs)}
+    for run in runs:
+        if run.is_unfinished:
+            job_reap_if_stale(run)  # a run whose worker stopped ends here too, even with no reaper running
+    scope = request.scope
+    return {
+        "runs": runs,
+        "running": any(run.is_unfinished for run in runs),
+        "repeatable": [run.pk for run in runs if run.is_failed and scope.manages(run.organisation)],
+    }
 
 
 @login_required
@@ -106,6 +115,23 @@ def evaluation_run(request: AuthenticatedHttpRequest) -> HttpResponse:
         request, _("The evaluation of %(organisation)s has started.") % {"organisation": organisation.name}
     )
     return redirect(_with_term("reports:evaluation_list", term))
+
+
+@login_required
+@require_POST
+def evaluation_run_repeat(request: AuthenticatedHttpRequest, run_id: int) -> HttpResponse:
+    """Run a failed evaluation again, for the same term and organisation."""
+    run = selectors.evaluation_run_get_for_user(user=request.user, run_id=run_id)
+    try:
+        services.evaluation_run_repeat(run=run, by=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request, _("The evaluation of %(organisation)s has started.") % {"organisation": run.organisation.name}
+        )
+    return redirect(_with_term("reports:evaluation_list", run.term))
 
 
 @login_required
@@ -329,8 +355,23 @@ def _job_or_404(request: AuthenticatedHttpRequest, job_id: int):
 @login_required
 def export_job(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     job = _job_or_404(request, job_id)
+    job_reap_if_stale(job)  # a job whose worker stopped ends here too, even with no reaper running
     template = "reports/_export_job.html" if request.headers.get("HX-Request") else "reports/export_job.html"
     return render(request, template, {"job": job})
+
+
+@login_required
+@require_POST
+def export_job_repeat(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
+    """Ask again for a failed export: a new job with the same choices."""
+    job = _job_or_404(request, job_id)
+    try:
+        again = services.export_job_repeat(job=job, user=request.user)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("reports:export_job", job_id=job.pk)
+    return redirect("reports:export_job", job_id=again.pk)
 
 
 @login_required

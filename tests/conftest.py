@@ -80,7 +80,7 @@ def _frozen_clock():
 @pytest.fixture(autouse=True)
 def _eager_celery(request):
     """Tasks run in-process, except in tests that start a real worker."""
-    if "celery_worker" in request.fixturenames:
+    if {"celery_worker", "celery_workers"} & set(request.fixturenames):
         yield
         return
     previous = celery_app.conf.task_always_eager
@@ -95,6 +95,7 @@ def _files_outside_the_repository(settings, tmp_path_factory):
     base = tmp_path_factory.getbasetemp()
     settings.MEDIA_ROOT = base / "media"
     settings.PRIVATE_MEDIA_ROOT = base / "private"
+    settings.JOB_TEMP_ROOT = base / "jobs"
 
 
 @pytest.fixture(autouse=True)
@@ -105,16 +106,20 @@ def _fresh_cache():
     yield
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
-    """A real `celery worker` process on Redis, reading the test database."""
+def start_celery_worker(*options: str, **env: str) -> subprocess.Popen:
+    """A real `celery worker` process on Redis, reading the test database (solo pool unless told)."""
     database = settings.DATABASES["default"]
     database_url = (
         f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
     )
-    celery_app.control.purge()
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": settings.REDIS_URL}
-    process = subprocess.Popen(
+    environment = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "JOB_TEMP_ROOT": str(settings.JOB_TEMP_ROOT),
+        **env,
+    }
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -122,7 +127,7 @@ def celery_worker(transactional_db):
             "-A",
             "liaison",
             "worker",
-            "--pool=solo",
+            *(options or ("--pool=solo",)),
             "-l",
             "warning",
             "--without-heartbeat",
@@ -130,14 +135,44 @@ def celery_worker(transactional_db):
             "--without-mingle",
         ],
         cwd=BASE_DIR,
-        env=env,
+        env=environment,
     )
-    yield process
+
+
+def stop_celery_worker(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
     process.terminate()
     try:
         process.wait(timeout=20)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    """A real `celery worker` process (solo pool) on Redis, reading the test database."""
+    celery_app.control.purge()
+    process = start_celery_worker()
+    yield process
+    stop_celery_worker(process)
+
+
+@pytest.fixture
+def celery_workers(transactional_db):
+    """Start real workers with `celery_workers(*options, **env)`; each is stopped at the end."""
+    celery_app.control.purge()
+    started: list[subprocess.Popen] = []
+
+    def start(*options: str, **env: str) -> subprocess.Popen:
+        process = start_celery_worker(*options, **env)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        stop_celery_worker(process)
 
 
 def wait_for(predicate, timeout: float = 60.0, every: float = 0.25):
