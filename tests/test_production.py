@@ -275,7 +275,9 @@ def test_member_logs_a_visit_with_a_photo_and_a_request_from_a_phone(open_as, si
     page.get_by_test_id("visits").get_by_text("谈心谈话").first.click()
     photo = page.locator("img.img-thumbnail").first
     photo.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth", photo.element_handle()) == 640
+    # Loaded (never from a cache: the page and the photo are no-store), at its stored size.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    assert page.evaluate("img => img.naturalWidth", photo.element_handle()) == 640
     # The photo is private: another browser, logged in as nobody, gets a 404 for it.
     source = photo.get_attribute("src")
     assert not source.startswith("/media/")
