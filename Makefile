@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/liaison
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test test-sqlite test-services lint format messages install install-dev bench bench-export
+.PHONY: run test test-sqlite test-services lint format messages install install-dev bench bench-export backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ test-services:
 	else \
 		echo "PostgreSQL or Redis is not reachable: skipping the PostgreSQL + Redis run."; \
 	fi
+
+## Back up the database, the visit photos and the exports into a new folder under BACKUP_DIR (backups/)
+backup: install
+	$(BIN)/python scripts/backup.py backup --to "$${BACKUP_DIR:-backups}"
+
+## Restore one: make restore BACKUP=backups/liaison-20261201T020000Z (replaces the data, then checks it)
+restore: install
+	@test -n "$(BACKUP)" || { echo "Name the folder: make restore BACKUP=backups/liaison-..." >&2; exit 2; }
+	$(BIN)/python scripts/backup.py restore "$(BACKUP)" --yes-replace
 
 lint: install-dev
 	$(BIN)/ruff check .

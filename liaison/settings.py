@@ -133,13 +133,34 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login lockout (django-axes): 5 failures per username and address, 30 minutes.
+# The client's address behind the production proxy: the number of proxies in front of the
+# app that append to X-Forwarded-For (nginx's `$proxy_add_x_forwarded_for`: 1; a load
+# balancer in front of nginx: 2). 0, the default, trusts no header: REMOTE_ADDR is the client.
+# Too high a number lets a client choose its own address; too low makes every client look like
+# the proxy, and a lockout of one secretary at that address locks them out everywhere.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login lockout (django-axes, members/lockout.py). Failures are counted per (login name,
+# client address): 5 within 30 minutes lock that pair for 30 minutes. Someone who knows a
+# secretary's login name can lock it only at their own address; the secretary keeps logging
+# in from theirs. The tradeoff: guessing from many addresses is slowed (5 tries per address
+# per 30 minutes), not stopped — a lock on the name alone would stop it, but would hand every
+# stranger a switch that locks a named secretary out. Against a spray (many names from one
+# address), an address with LOCKOUT_ADDRESS_FAILURE_LIMIT failures (any names) in the cool-off
+# is locked as a whole; it is set well above one person's typing errors, since a campus or
+# an office often reaches the site through one shared address (0 switches it off).
+# Administrators see and lift lockouts in the admin (each lift is in the account log).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+LOCKOUT_ADDRESS_FAILURE_LIMIT = env.int("LOCKOUT_ADDRESS_FAILURE_LIMIT", default=50)
+AXES_HANDLER = "members.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "liaison.http.client_ip"
+AXES_RESET_ON_SUCCESS = True  # a successful login clears that name's failures at that address
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failure, for the admin's "login failures" list
+AXES_ENABLE_ADMIN = False  # registered on our own admin site, scoped (members/admin.py)
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "members.lockout.lockout_response"  # templates/registration/locked_out.html
 
 # Internationalisation: Chinese first, English available.
 LANGUAGE_CODE = "zh-hans"
@@ -239,9 +260,10 @@ VISIT_PHOTOS_PER_LOG = 6
 SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=30)
 # Generous: a room of people on one Wi-Fi may answer at once; 192-bit tokens cannot be guessed anyway.
 SURVEY_RATE_LIMIT = env.str("SURVEY_RATE_LIMIT", default="60/m")
-# Behind a proxy every request comes from the proxy: name the header holding the client's
-# address instead (e.g. HTTP_X_REAL_IP, which the proxy must set and clients cannot).
-RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or None
+# Behind a proxy every request comes from the proxy: by default the client's address is read
+# as the login lockout reads it (liaison.http.client_ip, TRUSTED_PROXY_COUNT); or name the
+# header holding it (e.g. HTTP_X_REAL_IP, which the proxy must set and clients cannot).
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or "liaison.http.client_ip"
 # A `Ratelimited` raised anywhere is a 429 page (liaison.errors.permission_denied sends it there;
 # this names the same view for django-ratelimit's own middleware, should it be added).
 RATELIMIT_VIEW = "liaison.errors.too_many_requests"

@@ -12,6 +12,17 @@ from liaison.paths import STEPLEN
 from .masking import mask_address, mask_id_number, mask_phone
 from .validators import validate_id_number, validate_phone
 
+# An ID number identifies one person in the whole tree, so registering one that is already
+# held fails. The refusal says no more than that the number cannot be used here: "already
+# registered" would tell a secretary that a person with this ID number exists, perhaps in an
+# organisation outside their scope (issue 11, finding 7). The roster import, the admin's
+# forms and the database's own uniqueness check all give this one answer; the committee,
+# which sees the whole tree, finds the person and moves them or corrects the number.
+ID_NUMBER_UNAVAILABLE = _(
+    "This ID number cannot be registered here. If this person belongs here, ask the party committee to move "
+    "their record or to check the number."
+)
+
 
 class Gender(models.TextChoices):
     MALE = "male", _("Male")
@@ -149,7 +160,12 @@ class Member(models.Model):
         verbose_name_plural = _("party members")
         ordering = ["organisation__path", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], name="member_id_number_unique"),
+            models.UniqueConstraint(
+                fields=["id_number"],
+                name="member_id_number_unique",
+                violation_error_message=ID_NUMBER_UNAVAILABLE,
+                violation_error_code="unique",  # shown beside the ID number field
+            ),
             models.CheckConstraint(condition=Q(category__in=MemberCategory.values), name="member_category_valid"),
             models.CheckConstraint(condition=Q(status__in=MemberStatus.values), name="member_status_valid"),
             models.CheckConstraint(condition=Q(gender__in=Gender.values), name="member_gender_valid"),
@@ -265,7 +281,13 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         ordering = ["organisation__path", "name", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["id_number"], condition=~Q(id_number=""), name="contact_id_number_unique"),
+            models.UniqueConstraint(
+                fields=["id_number"],
+                condition=~Q(id_number=""),
+                name="contact_id_number_unique",
+                violation_error_message=ID_NUMBER_UNAVAILABLE,
+                violation_error_code="unique",
+            ),
             # Without an ID number, name + phone identify a contact within an organisation.
             models.UniqueConstraint(
                 fields=["organisation", "name", "phone"],
@@ -333,15 +355,17 @@ class SensitiveAccess(models.Model):
         REVEAL = "reveal", _("Revealed on screen")
         ADMIN_EDIT = "admin_edit", _("Opened for editing")
         EXPORT = "export", _("Exported in full")
+        HISTORY = "history", _("Read in the admin's history")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
     )
+    # PROTECT: a person the access log names cannot be deleted, so the log is never erased with them.
     contact = models.ForeignKey(
-        Contact, verbose_name=_("contact"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Contact, verbose_name=_("contact"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     member = models.ForeignKey(
-        Member, verbose_name=_("party member"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Member, verbose_name=_("party member"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     fields = models.CharField(_("fields"), max_length=100)
@@ -396,3 +420,89 @@ class ImportJob(Job):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class AccountEvent(models.Model):
+    """What was done to a login account, by whom and when: append-only, like the access log.
+
+    Written by `members.services.account_event_log` only (password set or changed, account
+    created, deactivated or reactivated, groups changed, a login lockout lifted). The names are
+    kept beside the foreign keys, so a row still says who and whom after an account is deleted.
+    `organisation` is where the account belongs (its member's branch, its appointment, or the
+    committee of the administrator who created it): administrators and inspectors of that
+    subtree read the row.
+    """
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Account created")
+        PASSWORD_RESET = "password_reset", _("Password set by someone else")
+        PASSWORD_CHANGED = "password_changed", _("Own password changed")
+        PASSWORD_DISABLED = "password_disabled", _("Password login disabled")
+        DEACTIVATED = "deactivated", _("Account deactivated")
+        REACTIVATED = "reactivated", _("Account reactivated")
+        GROUPS_CHANGED = "groups_changed", _("Groups changed")
+        UNLOCKED = "unlocked", _("Login lockout lifted")
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    by_username = models.CharField(_("by (login name)"), max_length=150, blank=True)
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="account_events",
+    )
+    username = models.CharField(_("login name"), max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("account event")
+        verbose_name_plural = _("account events")
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "created",
+                        "password_reset",
+                        "password_changed",
+                        "password_disabled",
+                        "deactivated",
+                        "reactivated",
+                        "groups_changed",
+                        "unlocked",
+                    ]
+                ),
+                name="account_event_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.by_username or '—'} · {self.get_kind_display()} · {self.username}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("Account events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Account events are append-only.")

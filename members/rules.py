@@ -11,6 +11,7 @@ import rules
 
 from .models import Organisation
 from .scoping import get_scope
+from .selectors import account_is_manageable
 
 
 def _organisation_of(obj: Any) -> Organisation | None:
@@ -65,7 +66,9 @@ for model in ("member", "contact"):
     rules.add_perm(f"members.view_{model}", can_read)
     rules.add_perm(f"members.add_{model}", can_manage)
     rules.add_perm(f"members.change_{model}", can_manage)
-    rules.add_perm(f"members.delete_{model}", can_manage)
+    # People are never deleted through the site: their logs, evaluations and the access log
+    # name them (PROTECT), and a deletion cannot be undone. Leavers are moved or archived.
+    rules.add_perm(f"members.delete_{model}", rules.always_deny)
 
 rules.add_perm("members.view_organisation", can_read)
 rules.add_perm("members.add_organisation", can_administer)
@@ -82,11 +85,33 @@ rules.add_perm("members.view_sensitiveaccess", can_read_access_log)
 
 @rules.predicate
 def can_manage_accounts(user, obj=None) -> bool:
-    # Administrators keep login accounts; nobody but a superuser touches a superuser.
-    return get_scope(user).is_administrator and (obj is None or not obj.is_superuser)
+    # Administrators keep the login accounts of their committee (members.selectors.account_list);
+    # an account with an appointment, staff or superuser rights is a superuser's alone.
+    scope = get_scope(user)
+    if obj is None:
+        return scope.is_administrator
+    return scope.is_administrator and account_is_manageable(user=user, account=obj)
+
+
+@rules.predicate
+def can_read_account_log(user, obj=None) -> bool:
+    return get_scope(user).can_read_access_log
+
+
+@rules.predicate
+def can_lift_lockouts(user, obj=None) -> bool:
+    # Committee administrators and superusers; which rows, members.selectors.lockout_usernames_q says.
+    return get_scope(user).is_administrator
 
 
 rules.add_perm("auth", can_manage_accounts)
 rules.add_perm("auth.view_user", can_manage_accounts)
 rules.add_perm("auth.add_user", can_manage_accounts)
 rules.add_perm("auth.change_user", can_manage_accounts)
+
+rules.add_perm("members.view_accountevent", can_read_account_log)
+
+rules.add_perm("axes", can_lift_lockouts)
+rules.add_perm("axes.view_accessattempt", can_lift_lockouts)
+rules.add_perm("axes.delete_accessattempt", can_lift_lockouts)
+rules.add_perm("axes.view_accessfailurelog", can_lift_lockouts)

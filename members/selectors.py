@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
-from .models import Contact, ContactReason, Member, Organisation, SensitiveAccess
+from liaison.paths import outermost, subtree_q
+from liaison.selectors import object_for_user
+
+from .models import AccountEvent, Appointment, Contact, ContactReason, ImportJob, Member, Organisation, SensitiveAccess
 from .scoping import Scope, get_scope
 
 if TYPE_CHECKING:
@@ -25,6 +30,12 @@ def organisation_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
 def organisation_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
     scope = get_scope(user)
     return Organisation.objects.filter(scope.subtree_q(scope.manage_paths, prefix=""))
+
+
+def organisation_administered_list(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """Organisations in the subtrees the user administers: where they may add, move or appoint."""
+    scope = get_scope(user)
+    return Organisation.objects.filter(scope.subtree_q(scope.administrator_paths, prefix=""))
 
 
 def organisation_managed_roots(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
@@ -56,6 +67,48 @@ def member_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
     if scope.member is not None:
         condition |= Q(pk=scope.member.pk)
     return Member.objects.filter(condition).select_related("organisation", "user").prefetch_related("roles")
+
+
+def member_get_for_user(*, user: User | AnonymousUser, member_id: int) -> Member:
+    return object_for_user(member_list(user=user), _("No such party member."), pk=member_id)
+
+
+def import_job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> ImportJob:
+    """A roster import is its author's alone (the file held personal data)."""
+    jobs = ImportJob.objects.defer("content")
+    jobs = jobs.filter(created_by_id=user.pk) if user.is_authenticated else jobs.none()
+    return object_for_user(jobs, _("No such import."), pk=job_id)
+
+
+def member_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
+    """Members the user may change, and so pick when writing: those of the subtrees they manage."""
+    scope = get_scope(user)
+    return Member.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
+
+
+def user_linkable_list(*, user: User | AnonymousUser) -> QuerySet[User]:
+    """Login accounts an administrator may link to a member or appoint: none tied to anyone outside their subtrees.
+
+    That leaves accounts linked to nobody yet and those of their own members and appointees;
+    never a superuser's, never an inspector's (only a superuser handles those). Others link none.
+    """
+    from django.contrib.auth.models import User as UserModel
+
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return UserModel.objects.all()
+    if not scope.is_administrator:
+        return UserModel.objects.none()
+    paths = scope.administrator_paths
+    outside_members = Member.objects.exclude(subtree_q(paths)).filter(user__isnull=False).values("user_id")
+    outside_appointments = Appointment.objects.exclude(subtree_q(paths)).values("user_id")
+    inspectors = Appointment.objects.filter(role=Appointment.Role.INSPECTOR).values("user_id")
+    return (
+        UserModel.objects.filter(is_superuser=False)
+        .exclude(pk__in=outside_members)
+        .exclude(pk__in=outside_appointments)
+        .exclude(pk__in=inspectors)
+    )
 
 
 def role_ids_by_member(members: QuerySet[Member] | Iterable[int]) -> defaultdict[int, frozenset[int]]:
@@ -97,16 +150,15 @@ def contact_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
     )
 
 
-def contact_get(*, user: User | AnonymousUser, contact_id: int) -> Contact | None:
-    return contact_list(user=user).filter(pk=contact_id).first()
+def contact_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Contact]:
+    """Contacts the user may change, and so pick when writing: those of the subtrees they manage."""
+    scope = get_scope(user)
+    return Contact.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
 
 
 def contact_get_for_user(*, user: User | AnonymousUser, contact_id: int) -> Contact:
     """The contact, if the user may see it; else a 404 (out of scope and missing look the same)."""
-    contact = contact_get(user=user, contact_id=contact_id)
-    if contact is None:
-        raise Http404(_("No such contact."))
-    return contact
+    return object_for_user(contact_list(user=user), _("No such contact."), pk=contact_id)
 
 
 def contact_is_entitled(*, user: User | AnonymousUser, contact: Contact) -> bool:
@@ -129,3 +181,133 @@ def sensitive_access_list(*, user: User | AnonymousUser) -> QuerySet[SensitiveAc
         scope.subtree_q(paths, prefix="contact__organisation__")
         | scope.subtree_q(paths, prefix="member__organisation__")
     ).select_related("user", "contact", "member")
+
+
+# Reviewing someone's work ----------------------------------------------------------------
+
+
+class ReviewRefusal(enum.Enum):
+    """Why a user may not review (adjust, rate, close) a person's work; each caller words it its own way."""
+
+    NOT_MANAGER = "not_manager"  # they do not manage where the work was done
+    OWN_WORK = "own_work"  # it is their own
+    NEEDS_LEVEL_ABOVE = "needs_level_above"  # the person runs the organisation: the level above reviews it
+
+
+def review_refusal(*, user: User | AnonymousUser, member: Member, organisation: Organisation) -> ReviewRefusal | None:
+    """May `user` review the work `member` did in `organisation`? None when they may, else why not.
+
+    Nobody reviews their own work. A member's work is reviewed by whoever manages its
+    organisation; but when the member runs that organisation (is the secretary of it, or of
+    one above it), only the level above may: someone who manages it from a subtree strictly
+    above the highest organisation the member runs there — the parent organisation's
+    secretary, or an administrator over it. Superusers stand above everyone but themselves.
+    """
+    scope = get_scope(user)
+    if (scope.member is not None and scope.member.pk == member.pk) or (
+        member.user_id is not None and member.user_id == scope.user_id
+    ):
+        return ReviewRefusal.OWN_WORK
+    if not scope.manages(organisation):
+        return ReviewRefusal.NOT_MANAGER
+    if scope.is_superuser:
+        return None
+    runs = [
+        path
+        for path in Organisation.objects.filter(secretary=member).values_list("path", flat=True)
+        if organisation.path.startswith(path)
+    ]
+    if not runs:
+        return None
+    highest = min(runs, key=len)
+    if any(highest.startswith(root) and root != highest for root in scope.manage_paths):
+        return None
+    return ReviewRefusal.NEEDS_LEVEL_ABOVE
+
+
+# Login accounts --------------------------------------------------------------------------
+
+
+def account_list(*, user: User | AnonymousUser) -> QuerySet[User]:
+    """The login accounts `user` may manage (open, reset the password of, deactivate).
+
+    A superuser: every account. A committee administrator: the accounts of the party
+    members in their subtree, and the accounts an administrator of it created that are not
+    linked to anyone yet — never an account that holds an appointment (administrators and
+    inspectors), a staff flag or superuser rights: those are a superuser's to manage, and so
+    an administrator never manages their own account here either. Anyone else: none.
+    """
+    users = get_user_model().objects.all()
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return users
+    if not scope.administrator_paths:
+        return users.none()
+    paths = outermost(scope.administrator_paths)
+    in_subtree = subtree_q(paths, field="member__organisation__path")
+    created = AccountEvent.objects.filter(subtree_q(paths), kind=AccountEvent.Kind.CREATED, account__isnull=False)
+    created_here = Q(member__isnull=True, pk__in=created.values("account_id"))
+    return (
+        users.filter(in_subtree | created_here)
+        .filter(is_superuser=False, is_staff=False)
+        .exclude(pk__in=Appointment.objects.values("user_id"))
+    )
+
+
+def group_grantable_list(*, user: User | AnonymousUser) -> QuerySet[Group]:
+    """The groups an account manager may give: a superuser any, anyone else only those they hold."""
+    if get_scope(user).is_superuser:
+        return Group.objects.all()
+    if not user.is_authenticated:
+        return Group.objects.none()
+    return Group.objects.filter(user=user)
+
+
+def account_is_manageable(*, user: User | AnonymousUser, account: User) -> bool:
+    if get_scope(user).is_superuser:
+        return True
+    return account_list(user=user).filter(pk=account.pk).exists()
+
+
+def account_home(account: User | None) -> Organisation | None:
+    """Where an account belongs: its member's organisation, else its (highest) appointment's."""
+    if account is None or account.pk is None:
+        return None
+    member = Member.objects.select_related("organisation").filter(user=account).first()
+    if member is not None:
+        return member.organisation
+    appointment = (
+        Appointment.objects.filter(user=account).select_related("organisation").order_by("organisation__path").first()
+    )
+    return appointment.organisation if appointment is not None else None
+
+
+def account_event_list(*, user: User | AnonymousUser) -> QuerySet[AccountEvent]:
+    """The account log: administrators and inspectors read it for their subtree, superusers all of it."""
+    scope = get_scope(user)
+    if not scope.can_read_access_log:
+        return AccountEvent.objects.none()
+    return AccountEvent.objects.filter(scope.subtree_q(scope.access_log_paths)).select_related(
+        "by", "account", "organisation"
+    )
+
+
+def lockout_usernames_q(*, user: User | AnonymousUser) -> Q:
+    """Which login failures (django-axes rows, by their `username`) `user` may see and lift.
+
+    Administrators: those on accounts they manage, and those on names that are no account
+    at all (a spray from an address their people may share); superusers: every one. The
+    failures on an inspector's, an administrator's or another committee's account are not
+    theirs to see.
+    """
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return Q()
+    if not scope.administrator_paths:
+        return Q(pk__in=[])
+    users = get_user_model().objects
+    return (
+        Q(username__in=account_list(user=user).values("username"))
+        | Q(username__isnull=True)
+        | ~Q(username__in=users.values("username"))
+    )

@@ -17,12 +17,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
-from liaison.jobs import job_fail, job_progress, job_start, job_succeed
+from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
 from liaison.services import model_update
 
+from .masking import MASKED_FIELDS
 from .models import (
     ALLOWED_CHILD_KINDS,
+    ID_NUMBER_UNAVAILABLE,
     REASONS_BY_CATEGORY,
+    AccountEvent,
     Appointment,
     Contact,
     ContactKind,
@@ -36,7 +39,7 @@ from .models import (
 )
 from .roster import ParsedRoster, RosterFileError, RowProblem, parse_roster
 from .scoping import forget_scope, get_scope
-from .selectors import organisation_manageable_list
+from .selectors import account_home, account_is_manageable, lockout_usernames_q, organisation_manageable_list
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -219,8 +222,8 @@ def member_link_account(*, member: Member, username: str, password: str | None =
     return user
 
 
-SENSITIVE_CONTACT_FIELDS = ("phone", "id_number", "address")
-SENSITIVE_MEMBER_FIELDS = ("phone", "id_number")
+SENSITIVE_CONTACT_FIELDS = MASKED_FIELDS["members.Contact"]
+SENSITIVE_MEMBER_FIELDS = MASKED_FIELDS["members.Member"]
 
 
 @transaction.atomic
@@ -264,6 +267,122 @@ def sensitive_export_log(*, user: User, contacts: Iterable[Contact] = (), member
     ]
     SensitiveAccess.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+# Login accounts --------------------------------------------------------------
+
+
+def account_check_manageable(*, by: User, account: User) -> None:
+    """Refuse (403) a change to an account `by` may not manage (members.selectors.account_list)."""
+    if not account_is_manageable(user=by, account=account):
+        raise PermissionDenied(_("You cannot manage this account."))
+
+
+def _administrator_home(user: User | None) -> Organisation | None:
+    if user is None:
+        return None
+    paths = get_scope(user).administrator_paths
+    return Organisation.objects.filter(path=paths[0]).first() if paths else None
+
+
+@transaction.atomic
+def account_event_log(
+    *,
+    by: User | None,
+    kind: str,
+    account: User | None = None,
+    username: str = "",
+    ip_address: str | None = None,
+    detail: str = "",
+) -> AccountEvent:
+    """Write down what was done to a login account: who, whom, when, what (append-only).
+
+    The one writer of the account log. Every password set or changed (the admin's password
+    form, one's own password change), every account created, deactivated or reactivated,
+    every change of groups and every login lockout lifted calls it.
+    """
+    if kind not in AccountEvent.Kind.values:
+        raise ValidationError(_("There is no account event called “%(kind)s”.") % {"kind": kind})
+    event = AccountEvent(
+        kind=kind,
+        by=by,
+        by_username=by.get_username() if by is not None else "",
+        account=account,
+        username=(account.get_username() if account is not None else username)[:150],
+        organisation=account_home(account) or _administrator_home(by),
+        ip_address=ip_address or None,
+        detail=detail[:200],
+    )
+    event.full_clean()
+    event.save()
+    return event
+
+
+def account_password_logged(*, by: User, account: User, password_before: str) -> AccountEvent | None:
+    """Log a password the admin's forms just saved, if it changed: reset by another, or one's own."""
+    account.refresh_from_db(fields=["password"])
+    if account.password == password_before:
+        return None
+    if not account.has_usable_password():
+        kind = AccountEvent.Kind.PASSWORD_DISABLED
+    elif account.pk == by.pk:
+        kind = AccountEvent.Kind.PASSWORD_CHANGED
+    else:
+        kind = AccountEvent.Kind.PASSWORD_RESET
+    return account_event_log(by=by, kind=kind, account=account)
+
+
+def account_changes_logged(
+    *, by: User, account: User, created: bool, was_active: bool, groups_before: set[str]
+) -> list[AccountEvent]:
+    """Log what the admin's account form just saved: a new account, (de)activation, other groups."""
+    events = []
+    if created:
+        events.append(account_event_log(by=by, kind=AccountEvent.Kind.CREATED, account=account))
+    elif account.is_active != was_active:
+        kind = AccountEvent.Kind.REACTIVATED if account.is_active else AccountEvent.Kind.DEACTIVATED
+        events.append(account_event_log(by=by, kind=kind, account=account))
+    groups_after = set(account.groups.values_list("name", flat=True))
+    if groups_after != groups_before:
+        added = ", ".join(sorted(groups_after - groups_before))
+        removed = ", ".join(sorted(groups_before - groups_after))
+        detail = "; ".join(part for part in (f"+ {added}" if added else "", f"- {removed}" if removed else "") if part)
+        events.append(account_event_log(by=by, kind=AccountEvent.Kind.GROUPS_CHANGED, account=account, detail=detail))
+    return events
+
+
+@transaction.atomic
+def lockout_release(*, by: User, attempt_ids: Iterable[int]) -> int:
+    """Lift login lockouts: delete django-axes' failure counts, each deletion in the account log.
+
+    Only the rows `by` may see are touched (members.selectors.lockout_usernames_q); returns
+    how many were lifted. A lockout is a count of failures for a login name at an address:
+    deleting it lets that name log in from that address again at once.
+    """
+    from axes.models import AccessAttempt
+
+    if not get_scope(by).is_administrator:
+        raise PermissionDenied(_("Only committee administrators can lift a login lockout."))
+    attempts = list(
+        AccessAttempt.objects.select_for_update()
+        .filter(lockout_usernames_q(user=by), pk__in=list(attempt_ids))
+        .order_by("pk")
+    )
+    accounts = {
+        account.get_username(): account
+        for account in get_user_model().objects.filter(username__in=[a.username for a in attempts if a.username])
+    }
+    for attempt in attempts:
+        account_event_log(
+            by=by,
+            kind=AccountEvent.Kind.UNLOCKED,
+            account=accounts.get(attempt.username or ""),
+            username=attempt.username or "",
+            ip_address=attempt.ip_address,
+            detail=_("%(failures)s failed attempts") % {"failures": attempt.failures_since_start},
+        )
+    AccessAttempt.objects.filter(pk__in=[attempt.pk for attempt in attempts]).delete()
+    return len(attempts)
 
 
 # Roster import ---------------------------------------------------------------
@@ -313,7 +432,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
         job.refresh_from_db()
         return job
     try:
-        return _import_job_run(job)
+        with job_language(job):  # the rows' problems are read by the person who uploaded the file
+            return _import_job_run(job)
     except Exception:
         _finish_import(job, problems=[], message=IMPORT_FAILED)
         raise
@@ -328,8 +448,8 @@ def _import_job_run(job: ImportJob) -> ImportJob:
         parsed = parse_roster(kind=job.kind, content=bytes(job.content), manageable=manageable)
     except RosterFileError as error:
         return _finish_import(job, problems=[RowProblem(0, str(error))])
-    # Validation is done; the rows are written in one transaction, so the rest of the
-    # progress shows only once it commits.
+    # Validation is done; the rows are written in one transaction, whose progress the
+    # status page reads from the shared cache (`Job.live_progress`).
     job_progress(job, PARSED_PROGRESS)
     job.total_rows = len(parsed.rows) + len({problem.line for problem in parsed.problems})
     if not parsed.is_valid:
@@ -377,7 +497,11 @@ def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
     for done, (line, values) in enumerate(parsed.rows, start=1):
         instance = existing.find(values)
         if instance is not None and not scope.manages(instance.organisation):
-            raise RowRejected(line, [_("This person is already registered with an organisation outside yours.")])
+            # The person is held outside the importer's scope. The row cannot be imported, and
+            # the answer is the one any refused ID number gets (models.ID_NUMBER_UNAVAILABLE, also
+            # what the uniqueness check says in the admin or in a race between two imports): it
+            # names no organisation and does not say that the person exists.
+            raise RowRejected(line, [str(ID_NUMBER_UNAVAILABLE)])
         try:
             if job.kind == ImportJob.Kind.MEMBERS:
                 _member, changed = member_save(

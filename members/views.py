@@ -6,7 +6,7 @@ too; they live in liaison/views.py, above every app.
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -46,9 +46,9 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def import_detail(request: AuthenticatedHttpRequest, job_id: int) -> HttpResponse:
     request.scope.require_manager(ROSTERS_ARE_FOR_MANAGERS)
-    job = get_object_or_404(ImportJob.objects.defer("content"), pk=job_id, created_by=request.user)
+    job = selectors.import_job_get_for_user(user=request.user, job_id=job_id)
     template = "members/_import_status.html" if request.headers.get("HX-Request") else "members/import_detail.html"
-    return render(request, template, {"job": job, "progress": job.progress})
+    return render(request, template, {"job": job, "progress": job.live_progress})
 
 
 @login_required

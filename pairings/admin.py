@@ -2,12 +2,16 @@ from django import forms
 from django.contrib import admin
 from django.db.models import QuerySet
 
-from liaison.admin import ScopedAdmin, admin_site
+from liaison.admin import ScopedAdmin, ScopedInline, admin_site, choice_scope_register
 from members import selectors as member_selectors
 
 from . import selectors, services
 from .models import FrequencyRule, Pairing, QuotaOverride, QuotaPolicy, QuotaRule, Term
-from .rules import can_change_term_policy
+
+# What a user may pick when writing, for every admin form on the site (liaison/admin.py).
+choice_scope_register("pairings.Term", selectors.term_manageable_list)
+choice_scope_register("pairings.QuotaPolicy", selectors.policy_manageable_list)
+choice_scope_register("pairings.Pairing", selectors.pairing_manageable_list)
 
 
 @admin.register(Term, site=admin_site)
@@ -15,6 +19,7 @@ class TermAdmin(ScopedAdmin):
     list_display = ["name", "organisation", "kind", "starts_on", "ends_on", "is_current"]
     list_filter = ["kind", "is_current"]
     search_fields = ["name"]
+    choice_scopes = {"organisation": selectors.term_organisation_choices}
 
     def get_queryset(self, request) -> QuerySet[Term]:
         return selectors.term_list(user=request.user)
@@ -83,40 +88,42 @@ class PairingAdmin(ScopedAdmin):
             )
             obj.pk = created.pk
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "member":
-            scope = request.scope
-            kwargs["queryset"] = member_selectors.member_list(user=request.user).filter(
-                scope.subtree_q(scope.manage_paths)
-            )
-        elif db_field.name == "contact":
-            scope = request.scope
-            kwargs["queryset"] = member_selectors.contact_list(user=request.user).filter(
-                scope.subtree_q(scope.manage_paths)
-            )
-        elif db_field.name == "term":
-            kwargs["queryset"] = selectors.term_list(user=request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-
-class QuotaRuleInline(admin.TabularInline):
+class QuotaRuleInline(ScopedInline):
     model = QuotaRule
     extra = 0
     fields = ["organisation", "member_category", "member_role", "contact_category", "unit", "required"]
     autocomplete_fields = ["organisation"]
+    # The policy is its administrators' (pairings.rules.can_change_term_policy): so are the organisations a rule names.
+    choice_scopes = {"organisation": member_selectors.organisation_administered_list}
 
 
 @admin.register(QuotaPolicy, site=admin_site)
 class QuotaPolicyAdmin(ScopedAdmin):
     list_display = ["term", "max_members_per_contact"]
+    readonly_fields = ["term"]  # a policy is its term's for good
     inlines = [QuotaRuleInline]
 
     def get_queryset(self, request) -> QuerySet[QuotaPolicy]:
         return QuotaPolicy.objects.filter(term__in=selectors.term_list(user=request.user)).select_related("term")
 
 
+class QuotaOverrideAdminForm(forms.ModelForm):
+    class Meta:
+        model = QuotaOverride
+        fields = ["term", "member", "contact_category", "unit", "required", "reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        assert cleaned is not None  # Django's clean() returns cleaned_data
+        if cleaned.get("member") and cleaned.get("term"):
+            services.check_member_in_term_tree(member=cleaned["member"], term=cleaned["term"])
+        return cleaned
+
+
 @admin.register(QuotaOverride, site=admin_site)
 class QuotaOverrideAdmin(ScopedAdmin):
+    form = QuotaOverrideAdminForm
     list_display = ["member", "term", "contact_category", "unit", "required", "reason"]
     list_filter = ["term", "contact_category"]
     search_fields = ["member__name"]
@@ -136,15 +143,3 @@ class FrequencyRuleAdmin(ScopedAdmin):
 
     def get_queryset(self, request) -> QuerySet[FrequencyRule]:
         return FrequencyRule.objects.filter(policy__term__in=selectors.term_list(user=request.user))
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.related_model is QuotaPolicy:
-            # Only the policies this user may change (the quota policy's own rule, one predicate).
-            policies = QuotaPolicy.objects.filter(term__in=selectors.term_list(user=request.user))
-            allowed = [
-                policy.pk
-                for policy in policies.select_related("term__organisation")
-                if can_change_term_policy(request.user, policy)
-            ]
-            kwargs["queryset"] = QuotaPolicy.objects.filter(pk__in=allowed).select_related("term")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)

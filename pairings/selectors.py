@@ -10,8 +10,10 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from liaison.paths import root_path
-from members.models import Contact, Member
+from liaison.selectors import object_for_user
+from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
+from members.selectors import organisation_administered_list
 
 from .models import MatchingRun, Pairing, PairingStatus, QuotaPolicy, QuotaStatus, Term
 
@@ -74,6 +76,28 @@ def term_list(*, user: User | AnonymousUser) -> QuerySet[Term]:
     return Term.objects.filter(organisation__path__in=_tree_roots(user)).select_related("organisation")
 
 
+def term_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Term]:
+    """Terms the user may write against (pair, adjust quotas in): those of the trees where they manage something."""
+    scope = get_scope(user)
+    if scope.is_superuser:
+        return Term.objects.select_related("organisation")
+    roots = {root_path(path) for path in scope.manage_paths}
+    return Term.objects.filter(organisation__path__in=roots).select_related("organisation")
+
+
+def term_organisation_choices(*, user: User | AnonymousUser) -> QuerySet[Organisation]:
+    """Where the user may set a term: the roots of the trees they administer (a term is set on a tree's root)."""
+    return organisation_administered_list(user=user).filter(depth=1)
+
+
+def policy_manageable_list(*, user: User | AnonymousUser) -> QuerySet[QuotaPolicy]:
+    """Policies the user may change (`rules.can_change_term_policy`): those of the terms of trees they administer."""
+    scope = get_scope(user)
+    return QuotaPolicy.objects.filter(
+        scope.subtree_q(scope.administrator_paths, prefix="term__organisation__")
+    ).select_related("term")
+
+
 def current_term(*, user: User | AnonymousUser) -> Term | None:
     return term_list(user=user).filter(is_current=True).order_by("organisation__path").first()
 
@@ -93,6 +117,18 @@ def pairing_list(*, user: User | AnonymousUser) -> QuerySet[Pairing]:
     if scope.member is not None:
         condition |= Q(member=scope.member)
     return Pairing.objects.filter(condition).select_related("member", "contact", "term")
+
+
+def pairing_get_for_user(*, user: User | AnonymousUser, pairing_id: int) -> Pairing:
+    return object_for_user(pairing_list(user=user), _("No such pairing."), pk=pairing_id)
+
+
+def pairing_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Pairing]:
+    """Pairings the user may change: those of the members they manage."""
+    scope = get_scope(user)
+    return Pairing.objects.filter(scope.subtree_q(scope.manage_paths, prefix="member__organisation__")).select_related(
+        "member", "contact", "term"
+    )
 
 
 def member_targets(*, member: Member, term: Term) -> list[QuotaStatus]:
@@ -161,3 +197,7 @@ def matching_run_list(*, user: User | AnonymousUser) -> QuerySet[MatchingRun]:
     return MatchingRun.objects.filter(scope.subtree_q(scope.manage_paths)).select_related(
         "term", "organisation", "created_by"
     )
+
+
+def matching_run_get_for_user(*, user: User | AnonymousUser, run_id: int) -> MatchingRun:
+    return object_for_user(matching_run_list(user=user), _("No such matching run."), pk=run_id)

@@ -185,9 +185,14 @@ def quota_override_set(
 # Pairings ----------------------------------------------------------------------
 
 
-def _check_pairable(*, member: Member, contact: Contact, term: Term) -> None:
+def check_member_in_term_tree(*, member: Member, term: Term) -> None:
+    """A member is paired, and their quota adjusted, only in a term of their own tree."""
     if not member.organisation.path.startswith(term.organisation.path):
         raise ValidationError(_("This member is not in the organisation tree of the term."))
+
+
+def _check_pairable(*, member: Member, contact: Contact, term: Term) -> None:
+    check_member_in_term_tree(member=member, term=term)
     if not contact.organisation.path.startswith(term.organisation.path):
         raise ValidationError(_("This contact is not in the organisation tree of the term."))
 

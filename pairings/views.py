@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,7 +107,7 @@ def matching_start(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def _run_or_404(request: AuthenticatedHttpRequest, run_id: int) -> MatchingRun:
-    return get_object_or_404(selectors.matching_run_list(user=request.user), pk=run_id)
+    return selectors.matching_run_get_for_user(user=request.user, run_id=run_id)
 
 
 @login_required
@@ -138,8 +138,8 @@ def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpRespo
 
 def _managed_member_or_404(request: AuthenticatedHttpRequest, member_id: int):
     scope = request.scope
-    member = member_selectors.member_list(user=request.user).filter(pk=member_id).first()
-    if member is None or not scope.manages(member.organisation):
+    member = member_selectors.member_get_for_user(user=request.user, member_id=member_id)
+    if not scope.manages(member.organisation):
         raise Http404(_("No such party member."))
     return member
 
@@ -194,7 +194,7 @@ def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpRespon
 @require_POST
 def pairing_end(request: AuthenticatedHttpRequest, pairing_id: int) -> HttpResponse:
     request.scope.require_manager(MANAGERS_ONLY)
-    pairing = get_object_or_404(selectors.pairing_list(user=request.user), pk=pairing_id)
+    pairing = selectors.pairing_get_for_user(user=request.user, pairing_id=pairing_id)
     if not request.scope.manages(pairing.member.organisation):
         raise Http404
     form = PairingEndForm(request.POST)

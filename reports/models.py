@@ -121,9 +121,10 @@ class Evaluation(models.Model):
     grade, so a re-run never undoes it.
     """
 
-    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="evaluations")
+    # PROTECT: an evaluation is a record of the review meeting; deleting a person or a term never erases it.
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.PROTECT, related_name="evaluations")
     member = models.ForeignKey(
-        Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="evaluations"
+        Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="evaluations"
     )
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="evaluations"
@@ -277,9 +278,10 @@ class SurveyLink(models.Model):
 class SurveyResponse(models.Model):
     """One answer to the survey. Deliberately without link, contact or time of day."""
 
-    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.CASCADE, related_name="survey_responses")
+    # PROTECT: the public's answers outlive any deletion of the member or the term they rate.
+    term = models.ForeignKey(Term, verbose_name=_("term"), on_delete=models.PROTECT, related_name="survey_responses")
     member = models.ForeignKey(
-        Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="survey_responses"
+        Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="survey_responses"
     )
     rating = models.CharField(_("rating"), max_length=20, choices=SatisfactionRating.choices)
     comment = models.TextField(_("comment"), max_length=500, blank=True)
@@ -334,8 +336,6 @@ class ExportJob(Job):
     )
     kind = models.CharField(_("ledger"), max_length=20)
     full_personal_data = models.BooleanField(_("full personal data"), default=False)
-    # The worker writes headers in the language of the page the export was asked from.
-    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_written = models.PositiveIntegerField(_("rows written"), default=0)
     file = models.FileField(_("file"), storage=export_storage, upload_to="%Y/%m/", blank=True)

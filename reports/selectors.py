@@ -6,7 +6,9 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from liaison.selectors import object_for_user
 from members.scoping import get_scope
 
 from .models import (
@@ -35,8 +37,8 @@ def evaluation_list(*, user: User | AnonymousUser) -> QuerySet[Evaluation]:
     return Evaluation.objects.filter(condition).select_related("member", "organisation", "term")
 
 
-def evaluation_get(*, user: User | AnonymousUser, evaluation_id: int) -> Evaluation | None:
-    return evaluation_list(user=user).filter(pk=evaluation_id).first()
+def evaluation_get_for_user(*, user: User | AnonymousUser, evaluation_id: int) -> Evaluation:
+    return object_for_user(evaluation_list(user=user), _("There is no such evaluation."), pk=evaluation_id)
 
 
 def evaluation_points(*, term: Term) -> dict[str, int]:
@@ -101,3 +103,7 @@ def export_job_list(*, user: User | AnonymousUser) -> QuerySet[ExportJob]:
     if not user.is_authenticated:
         return ExportJob.objects.none()
     return ExportJob.objects.filter(user=user).select_related("term", "organisation")
+
+
+def export_job_get_for_user(*, user: User | AnonymousUser, job_id: int) -> ExportJob:
+    return object_for_user(export_job_list(user=user), _("No such export."), pk=job_id)

@@ -12,13 +12,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from liaison.jobs import job_fail, job_progress, job_start, job_succeed
+from liaison.jobs import job_fail, job_language, job_progress, job_start, job_succeed
 from members.models import Organisation
 from members.scoping import get_scope
+from members.selectors import ReviewRefusal, review_refusal
 from pairings.models import Pairing, Term
 from pairings.services import quota_compute
 
@@ -191,11 +192,32 @@ def evaluation_run_compute(*, run: EvaluationRun) -> EvaluationRun:
     return run
 
 
+def grade_adjust_refusal(*, evaluation: Evaluation, by: User) -> str | None:
+    """Why `by` may not adjust this grade (None when they may): no one adjusts their own.
+
+    The member's secretary (or an administrator over the branch) adjusts a grade; a
+    secretary's own grade is adjusted by the level above — the parent organisation's
+    secretary or an administrator over it (members.selectors.review_refusal).
+    """
+    refusal = review_refusal(user=by, member=evaluation.member, organisation=evaluation.organisation)
+    if refusal is None:
+        return None
+    if refusal is ReviewRefusal.OWN_WORK:
+        return _("You cannot adjust your own grade.")
+    if refusal is ReviewRefusal.NEEDS_LEVEL_ABOVE:
+        return _(
+            "This member runs the organisation: their grade is adjusted by the level above "
+            "(the secretary or an administrator of the organisation above)."
+        )
+    return _("Only the member's secretary can adjust the grade.")
+
+
 @transaction.atomic
 def grade_adjust(*, evaluation: Evaluation, to_grade: str, reason: str, by: User) -> GradeAdjustment:
     """The secretary's change of grade; every change is kept with who, when and why."""
-    if not get_scope(by).manages(evaluation.organisation):
-        raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+    refusal = grade_adjust_refusal(evaluation=evaluation, by=by)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": _("Give the reason for the adjustment.")})
@@ -324,7 +346,6 @@ def export_job_create(
         organisation=organisation,
         kind=kind,
         full_personal_data=full_personal_data,
-        language=translation.get_language() or settings.LANGUAGE_CODE,
         rows_total=ledger_row_count(user=user, term=term, organisation=organisation, kind=kind),
     )
     from .tasks import export_job_task
@@ -346,7 +367,7 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
             job_progress(job, min(99, job.rows_written * 100 // job.rows_total))
 
     try:
-        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, translation.override(job.language):
+        with tempfile.NamedTemporaryFile(suffix=".xlsx") as handle, job_language(job):
             build_ledgers(
                 user=job.user,
                 term=job.term,
@@ -360,8 +381,7 @@ def export_job_run(*, job: ExportJob) -> ExportJob:
             # A random name: the file is reached only through the owner's download view.
             job.file.save(f"{secrets.token_hex(16)}.xlsx", File(handle), save=False)
     except Exception:
-        with translation.override(job.language):
-            job_fail(job, EXPORT_FAILED)
+        job_fail(job, EXPORT_FAILED)
         raise
     job_succeed(job, "file", "rows_written")
     return job

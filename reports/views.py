@@ -110,14 +110,13 @@ def evaluation_run(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 def evaluation_detail(request: AuthenticatedHttpRequest, evaluation_id: int) -> HttpResponse:
-    evaluation = selectors.evaluation_get(user=request.user, evaluation_id=evaluation_id)
-    if evaluation is None:
-        raise Http404(_("There is no such evaluation."))
-    can_adjust = request.scope.manages(evaluation.organisation)
+    evaluation = selectors.evaluation_get_for_user(user=request.user, evaluation_id=evaluation_id)
+    refusal = services.grade_adjust_refusal(evaluation=evaluation, by=request.user)
+    can_adjust = refusal is None
     form = GradeAdjustForm(request.POST or None, initial={"to_grade": evaluation.grade})
     if request.method == "POST":
-        if not can_adjust:
-            raise PermissionDenied(_("Only the member's secretary can adjust the grade."))
+        if refusal is not None:
+            raise PermissionDenied(refusal)
         if form.is_valid():
             try:
                 services.grade_adjust(evaluation=evaluation, by=request.user, **form.cleaned_data)
@@ -324,7 +323,7 @@ def _xlsx_response(content: bytes | FileResponse, filename: str) -> HttpResponse
 
 
 def _job_or_404(request: AuthenticatedHttpRequest, job_id: int):
-    return get_object_or_404(selectors.export_job_list(user=request.user), pk=job_id)
+    return selectors.export_job_get_for_user(user=request.user, job_id=job_id)
 
 
 @login_required

@@ -141,13 +141,13 @@ def celery_worker(transactional_db):
         process.kill()
 
 
-def wait_for(predicate, timeout: float = 60.0):
+def wait_for(predicate, timeout: float = 60.0, every: float = 0.25):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = predicate()
         if result:
             return result
-        time.sleep(0.25)
+        time.sleep(every)
     raise AssertionError("timed out waiting")
 
 

@@ -1,6 +1,6 @@
 """The layers, read from the source: members at the bottom, the ground floor under everything.
 
-- `liaison/admin.py`, `liaison/paths.py`, `liaison/services.py` (the ground floor) import no
+- `liaison/admin.py`, `jobs.py`, `paths.py`, `selectors.py`, `services.py` (the ground floor) import no
   app at module level, so any app may build on them;
 - `members` (organisations, people, scoping) imports nothing from pairings, visits or
   reports, not even inside a function: the apps above it ask it, never the other way;
@@ -17,7 +17,13 @@ from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
 APPS = ("members", "pairings", "visits", "reports")
-GROUND_FLOOR = ("liaison/admin.py", "liaison/jobs.py", "liaison/paths.py", "liaison/services.py")
+GROUND_FLOOR = (
+    "liaison/admin.py",
+    "liaison/jobs.py",
+    "liaison/paths.py",
+    "liaison/selectors.py",
+    "liaison/services.py",
+)
 
 
 def _modules(package: str) -> list[Path]:

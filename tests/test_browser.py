@@ -166,6 +166,11 @@ def test_administrator_sets_up_a_second_factor_at_first_login_and_only_then_gets
             assert response.status == 200, path
         page.locator("#id_starts_on").wait_for()
         assert page.locator(".datetimeshortcuts a").count() >= 1  # the date widget's script ran
+        # The autocomplete (select2, jQuery) too: it opens and lists the members in scope.
+        page.goto(f"{live_server.url}/admin/pairings/pairing/add/")
+        page.locator("#id_member + .select2").click()
+        page.locator(".select2-search__field").fill("甲")
+        page.locator(".select2-results__option", has_text="甲党员一").wait_for()
         page.goto(f"{live_server.url}/reports/dashboard/")
         page.wait_for_function("() => window.Chart && Chart.getChart('chart-weeks') !== undefined")
     assert blocked == []

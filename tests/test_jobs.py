@@ -7,6 +7,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape
 
 from liaison.jobs import Job, JobStatus, job_fail, job_progress, job_start, job_succeed
@@ -142,6 +143,64 @@ def test_a_failed_job_shows_its_message_and_stops_polling(kind, client, world, t
     assert escape(job.message) in page
     assert 'data-testid="job-failed"' in page
     assert "hx-trigger" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_a_failure_is_told_in_the_language_of_the_page_that_asked(kind, world, term, monkeypatch):
+    with translation.override("en"):  # asked for from the English page
+        job, run, _url = kind.make(world, term, monkeypatch)
+    assert job.language == "en"
+    with translation.override("zh-hans"), pytest.raises(RuntimeError):  # the worker's own language
+        run()
+    job.refresh_from_db()
+    with translation.override("en"):
+        english = {str(message) for message in FAILURE_MESSAGES}
+    assert job.message in english
+
+
+FAILURE_MESSAGES = [
+    member_services.IMPORT_FAILED,
+    pairing_services.MATCHING_FAILED,
+    report_services.EVALUATION_FAILED,
+    report_services.EXPORT_FAILED,
+]
+
+
+@pytest.mark.django_db
+def test_the_problems_of_a_roster_are_listed_in_the_language_of_the_uploader(world):
+    with translation.override("en"):
+        job = member_services.import_job_create(
+            user=world.secretary_a.user, kind="members", filename="r.xlsx", content=b"not a workbook"
+        )
+    job.refresh_from_db()  # the small file ran at once, in the uploader's language
+    assert job.status == JobStatus.FAILED
+    with translation.override("zh-hans"):  # run again by a worker in Chinese: still English
+        job.status, job.problems = JobStatus.QUEUED, []
+        ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.QUEUED, content=b"not a workbook")
+        member_services.import_job_run(job=job)
+    job.refresh_from_db()
+    problem = job.problems[0]["message"]
+    assert problem.isascii() and problem, problem
+
+
+@pytest.mark.django_db
+def test_the_status_page_shows_progress_made_inside_an_uncommitted_transaction(client, world):
+    """The roster import writes in one transaction; its progress is read from the shared cache."""
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.MEMBERS, filename="roster.xlsx", content=b"x", created_by=world.secretary_a.user
+    )
+    job_start(job)
+    with transaction.atomic():
+        job_progress(job, 55)
+        # What another connection would read: the row as it was before this transaction.
+        ImportJob.objects.filter(pk=job.pk).update(progress=10)
+        client.force_login(world.secretary_a.user)
+        page = client.get(reverse("members:import_detail", args=[job.pk]), HTTP_HX_REQUEST="true")
+    assert 'aria-valuenow="55"' in page.content.decode()
+    job.refresh_from_db()
+    job_succeed(job)
+    assert job.live_progress == 100
 
 
 # The data migrations: old statuses mapped onto the Job ones --------------------------------

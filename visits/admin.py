@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from liaison.admin import ReadOnlyAdmin, ScopedAdmin, admin_site
+from liaison.admin import ReadOnlyAdmin, ScopedAdmin, admin_site, choice_scope_register
 
 from . import selectors
 from .models import Visit, VisitHelp
+
+# What a user may pick when writing, for every admin form on the site (liaison/admin.py).
+choice_scope_register("visits.Visit", selectors.visit_manageable_list)
 
 
 class VisitHelpInline(admin.TabularInline):

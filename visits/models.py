@@ -92,11 +92,15 @@ class VisitHelp(models.Model):
     amount = models.DecimalField(
         _("amount (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
+    # Help is money and goods: every change (who, when, from, to) is kept beside the log's own history.
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("help given")
         verbose_name_plural = _("help given")
         constraints = [
+            # One row per kind of help: a change of a log's help is an update of that row.
+            models.UniqueConstraint(fields=["visit", "kind"], name="visit_help_one_per_kind"),
             # Money has an amount; goods have a description and a value.
             models.CheckConstraint(condition=~Q(kind="money") | Q(amount__gt=0), name="visit_help_money_has_amount"),
             models.CheckConstraint(

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
+from liaison.selectors import object_for_user
 from members.models import LeadershipRole, Member
 from members.scoping import get_scope
 from members.selectors import role_ids_by_member
 from pairings.frequency import DEFAULT_RULES, PairingFacts, Rule, Status, pairing_status
 from pairings.models import FrequencyRule, Pairing, Term
 
-from .models import Visit, VisitPhoto
+from .models import HelpKind, Visit, VisitHelp, VisitPhoto
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -34,13 +37,22 @@ def visit_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
     )
 
 
-def visit_get(*, user: User | AnonymousUser, visit_id: int) -> Visit | None:
-    return visit_list(user=user).filter(pk=visit_id).first()
+def visit_get_for_user(*, user: User | AnonymousUser, visit_id: int) -> Visit:
+    return object_for_user(visit_list(user=user), _("No such visit log."), pk=visit_id)
 
 
-def visit_photo_get(*, user: User | AnonymousUser, visit_id: int, photo_id: int) -> VisitPhoto | None:
+def visit_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Visit]:
+    """Logs of the members the user manages: those they may link a request to when writing."""
+    scope = get_scope(user)
+    return Visit.objects.filter(
+        scope.subtree_q(scope.manage_paths, prefix="pairing__member__organisation__")
+    ).select_related("pairing__member", "pairing__contact")
+
+
+def visit_photo_get_for_user(*, user: User | AnonymousUser, visit_id: int, photo_id: int) -> VisitPhoto:
     """A photo of a visit the user may read: the visit detail page's own rule (`visit_list`)."""
-    return VisitPhoto.objects.filter(pk=photo_id, visit_id=visit_id, visit__in=visit_list(user=user)).first()
+    photos = VisitPhoto.objects.filter(visit__in=visit_list(user=user))
+    return object_for_user(photos, _("No such photo."), pk=photo_id, visit_id=visit_id)
 
 
 def rules_for_term(term: Term) -> list[Rule]:
@@ -114,3 +126,44 @@ def member_due_list(*, member: Member, today: date) -> list[tuple[Pairing, Statu
         result,
         key=lambda item: (-item[1].standing, item[1].due_on or today.replace(year=9999), item[0].contact.name),
     )
+
+
+@dataclass(frozen=True)
+class HelpChange:
+    """One change of a log's help: who, when, which kind, and its value before and after."""
+
+    at: datetime
+    by: str
+    kind: str
+    before: str
+    after: str
+
+
+def _help_value(record: Any) -> str:
+    parts = [record.description] if record.description else []
+    if record.amount is not None and (record.amount or record.kind == HelpKind.MONEY):
+        parts.append(f"¥{record.amount}")
+    return " · ".join(parts) or "✓"
+
+
+def visit_help_history(*, visit: Visit) -> list[HelpChange]:
+    """Every version of the log's help, oldest first, in one query (read beside the log's history)."""
+    records = VisitHelp.history.filter(visit_id=visit.pk).select_related("history_user").order_by("history_date")
+    labels = dict(HelpKind.choices)
+    last: dict[str, str] = {}
+    changes = []
+    for record in records:
+        before = last.get(record.kind, "")
+        after = "" if record.history_type == "-" else _help_value(record)
+        last[record.kind] = after
+        user = record.history_user
+        changes.append(
+            HelpChange(
+                at=record.history_date,
+                by=(user.get_full_name() or user.get_username()) if user else "—",
+                kind=str(labels.get(record.kind, record.kind)),
+                before=before,
+                after=after,
+            )
+        )
+    return changes

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from django.contrib.auth.models import User
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -87,13 +90,22 @@ def _check_dates(data: VisitData, term: Term) -> None:
 
 
 def _save_help(visit: Visit, help_given: list[HelpGiven]) -> None:
-    rows = [
-        VisitHelp(visit=visit, kind=item.kind, description=item.description.strip(), amount=item.amount)
-        for item in help_given
-    ]
-    for row in rows:
-        row.full_clean(exclude=["visit"])
-    VisitHelp.objects.bulk_create(rows)
+    """Make the log's help what was sent: a kind kept is updated in place, so its history
+    says who changed the amount from what to what; a kind added is created, one left out deleted.
+    Each write goes through `save`/`delete`, which django-simple-history records."""
+    existing = {row.kind: row for row in visit.help.all()}
+    sent = {item.kind: item for item in help_given}
+    for kind, row in existing.items():
+        if kind not in sent:
+            row.delete()
+    for kind, item in sent.items():
+        row = existing.get(kind) or VisitHelp(visit=visit, kind=kind)
+        description, amount = item.description.strip(), item.amount
+        if row.pk is not None and (row.description, row.amount) == (description, amount):
+            continue  # unchanged: no new version
+        row.description, row.amount = description, amount
+        row.full_clean(exclude=["visit"], validate_constraints=False)
+        row.save()
 
 
 @transaction.atomic
@@ -185,7 +197,6 @@ def visit_update(*, user: User, visit: Visit, data: VisitData) -> Visit:
     }
     was_urgent = visit.situation in URGENT_SITUATIONS
     model_update(instance=visit, fields=fields, data=fields)
-    visit.help.all().delete()
     _save_help(visit, data.help)
     if visit.situation in URGENT_SITUATIONS and not was_urgent:
         _notify_urgent_situation(visit)
@@ -222,9 +233,26 @@ def _notify_urgent_situation(visit: Visit) -> None:
 
 
 def _email(users: list[User], message: str) -> None:
+    """Mail leaves once the change is committed, from the worker: a slow or failing mail
+    server never holds nor undoes the member's save (the in-app notice is already there)."""
     recipients = [user.email for user in users if user.email]
-    if recipients and settings.EMAIL_BACKEND != "django.core.mail.backends.dummy.EmailBackend":
-        send_mail(_("Liaison"), message, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
+    if not recipients or settings.EMAIL_BACKEND == "django.core.mail.backends.dummy.EmailBackend":
+        return
+    subject = _("Liaison")
+
+    def enqueue() -> None:
+        from .tasks import email_send_task
+
+        try:
+            email_send_task.delay(subject, message, recipients)
+        except Exception:  # no broker: the notice in the app still reaches them
+            logger.warning("An e-mail could not be queued; the in-app notification stands", exc_info=True)
+
+    transaction.on_commit(enqueue)
+
+
+def email_send(*, subject: str, message: str, recipients: list[str]) -> int:
+    return send_mail(subject, message, settings.DEFAULT_FROM_EMAIL, recipients)
 
 
 @transaction.atomic

@@ -46,9 +46,7 @@ def visit_create(request: AuthenticatedHttpRequest, contact_id: int) -> HttpResp
 
 @csrf_protect
 def _visit_create(request: AuthenticatedHttpRequest, contact_id: int, limit: photos.PhotoUploadLimit) -> HttpResponse:
-    contact = member_selectors.contact_get(user=request.user, contact_id=contact_id)
-    if contact is None:
-        raise Http404(_("No such contact."))
+    contact = member_selectors.contact_get_for_user(user=request.user, contact_id=contact_id)
     pairing = services.active_pairing_for(user=request.user, contact=contact)  # 403 when not paired
     # Bound on every POST: a request stopped before its fields still shows why.
     posted = request.method == "POST"
@@ -75,16 +73,20 @@ def _visit_create(request: AuthenticatedHttpRequest, contact_id: int, limit: pho
 
 @login_required
 def visit_detail(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse:
-    visit = selectors.visit_get(user=request.user, visit_id=visit_id)
-    if visit is None:
-        raise Http404(_("No such visit log."))
+    visit = selectors.visit_get_for_user(user=request.user, visit_id=visit_id)
     try:
         services.check_visit_editable(user=request.user, visit=visit)
         editable = True
     except PermissionDenied:
         editable = False
-    history = visit.history.select_related("history_user").all() if request.scope.has_staff_role else []
-    return render(request, "visits/visit_detail.html", {"visit": visit, "editable": editable, "history": history})
+    staff = request.scope.has_staff_role
+    history = visit.history.select_related("history_user").all() if staff else []
+    help_history = selectors.visit_help_history(visit=visit) if staff else []
+    return render(
+        request,
+        "visits/visit_detail.html",
+        {"visit": visit, "editable": editable, "history": history, "help_history": help_history},
+    )
 
 
 @csrf_exempt
@@ -98,9 +100,7 @@ def visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse
 
 @csrf_protect
 def _visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpResponse:
-    visit = selectors.visit_get(user=request.user, visit_id=visit_id)
-    if visit is None:
-        raise Http404(_("No such visit log."))
+    visit = selectors.visit_get_for_user(user=request.user, visit_id=visit_id)
     services.check_visit_editable(user=request.user, visit=visit)
     form = VisitForm(request.POST or None, initial=VisitForm.initial_from(visit))
     del form.fields["photos"], form.fields["request_summary"]  # added with the log, followed up in the ledger
@@ -119,9 +119,7 @@ def _visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespons
 def visit_photo(request: HttpRequest, visit_id: int, photo_id: int) -> HttpResponseBase:
     """A visit's photo, for exactly those who may read the visit; 404 for everyone else,
     anonymous included, so that ids cannot be probed."""
-    photo = selectors.visit_photo_get(user=request.user, visit_id=visit_id, photo_id=photo_id)
-    if photo is None:
-        raise Http404(_("No such photo."))
+    photo = selectors.visit_photo_get_for_user(user=request.user, visit_id=visit_id, photo_id=photo_id)
     name = photo.image.name
     prefix = settings.PRIVATE_MEDIA_X_ACCEL_PREFIX
     response: HttpResponseBase

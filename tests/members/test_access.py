@@ -199,3 +199,21 @@ def test_access_log_is_readable_by_inspector_and_not_by_secretary(client, world)
     assert world.contact_b.name in response.content.decode()
     client.force_login(world.secretary_a.user)
     assert client.get(reverse("admin:members_sensitiveaccess_changelist")).status_code == 403
+
+
+@pytest.mark.parametrize("persona", ["secretary_a", "administrator", "superuser"])
+def test_nobody_deletes_a_person_through_the_admin(client, world, persona):
+    from members.models import Contact, Member
+    from tests.factories import ContactFactory, MemberFactory, UserFactory
+
+    user = UserFactory(is_superuser=True, is_staff=True) if persona == "superuser" else getattr(world, persona)
+    user = getattr(user, "user", user)
+    member, contact = (
+        MemberFactory.create(organisation=world.branch_a),
+        ContactFactory.create(organisation=world.branch_a),
+    )
+    client.force_login(user)
+    for model, obj in (("member", member), ("contact", contact)):
+        page = client.post(reverse(f"admin:members_{model}_delete", args=[obj.pk]), {"post": "yes"})
+        assert page.status_code in (403, 404)
+    assert Member.objects.filter(pk=member.pk).exists() and Contact.objects.filter(pk=contact.pk).exists()

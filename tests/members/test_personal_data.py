@@ -1,8 +1,12 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.db.models import ProtectedError
 
+from members import services
 from members.masking import mask_address, mask_id_number, mask_phone
+from members.models import SensitiveAccess
 from members.validators import validate_id_number, validate_phone
+from tests.factories import ContactFactory
 
 
 def test_phone_is_masked_as_138_stars_5678():
@@ -41,3 +45,12 @@ def test_mobile_and_landline_numbers_pass(value):
 def test_malformed_phone_numbers_fail(value):
     with pytest.raises(ValidationError):
         validate_phone(value)
+
+
+@pytest.mark.django_db
+def test_the_access_log_is_never_erased_with_the_person_it_names(world):
+    contact = ContactFactory.create(organisation=world.branch_a)
+    services.contact_reveal(user=world.secretary_a.user, contact=contact)
+    with pytest.raises(ProtectedError):
+        contact.delete()
+    assert SensitiveAccess.objects.filter(contact=contact).count() == 1

@@ -356,7 +356,7 @@ def test_a_member_already_in_branch_b_is_not_taken_over_by_secretary_a(client, w
     job = last_job(world.secretary_a.user)
     assert job.status == ImportJob.Status.FAILED
     assert problem_lines(job) == [3]
-    assert "outside yours" in problem_on(job, 3)
+    assert problem_on(job, 3) == ID_NUMBER_UNAVAILABLE_EN
     assert Member.objects.count() == members_before, "the good line 2 is rolled back too"
     world.secretary_b.refresh_from_db()
     assert world.secretary_b.organisation == world.branch_b
@@ -378,9 +378,80 @@ def test_a_contact_already_in_branch_b_is_not_taken_over_by_secretary_a(client, 
     job = last_job(world.secretary_a.user)
     assert job.status == ImportJob.Status.FAILED
     assert problem_lines(job) == [4]
+    assert problem_on(job, 4) == ID_NUMBER_UNAVAILABLE_EN
     assert Contact.objects.count() == contacts_before
     world.contact_b.refresh_from_db()
     assert world.contact_b.organisation == world.branch_b
+
+
+# The answer to an ID number held outside one's scope does not say that the person exists, nor
+# where (issue 11, finding 7): it is the one answer any refused ID number gets, in the import and
+# in the admin's forms alike, for a person of one's own branch as for one of another.
+ID_NUMBER_UNAVAILABLE_EN = (
+    "This ID number cannot be registered here. If this person belongs here, ask the party committee to move "
+    "their record or to check the number."
+)
+
+
+def test_a_refused_id_number_says_neither_that_the_person_exists_nor_where(client, world, settings):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
+    client.force_login(world.secretary_a.user)
+    rows = [["王同学", "female", "A", "student", "", "", world.contact_b.id_number, "", "", ""]]
+
+    upload(client, "contacts", xlsx(CONTACT_HEADERS, rows))
+
+    message = problem_on(last_job(world.secretary_a.user), 2)
+    assert "此人已登记" not in message and "以外" not in message
+    assert world.branch_b.name not in message
+    assert message == "此身份证号无法在此登记。如此人应在本组织登记，请联系党委迁移其记录或核对号码。"
+
+
+def admin_add_contact(client, world, id_number: str):
+    return client.post(
+        reverse("admin:members_contact_add"),
+        {
+            "name": "新同学",
+            "gender": "female",
+            "organisation": world.branch_a.pk,
+            "category": "student",
+            "kind": "person",
+            "unit": "",
+            "id_number": id_number,
+            "phone": "",
+            "address": "",
+            "notes": "",
+        },
+    )
+
+
+def test_the_admin_refuses_an_id_number_in_the_same_words_wherever_its_holder_is(client, world):
+    client.force_login(world.secretary_a.user)
+    contacts_before = Contact.objects.count()
+    answers = {}
+    for where, id_number in (("another branch", world.contact_b.id_number), ("my branch", world.contact_a1.id_number)):
+        response = admin_add_contact(client, world, id_number)
+        assert response.status_code == 200, where  # the form again, with the error
+        answers[where] = response.context["adminform"].form.errors.get("id_number")
+    assert answers == {where: [ID_NUMBER_UNAVAILABLE_EN] for where in answers}
+    assert Contact.objects.count() == contacts_before
+
+
+def test_the_admin_refuses_a_members_id_number_in_the_same_words(client, world):
+    client.force_login(world.secretary_a.user)
+    response = client.post(
+        reverse("admin:members_member_add"),
+        {
+            "name": "新党员",
+            "gender": "male",
+            "organisation": world.branch_a.pk,
+            "category": "faculty",
+            "status": "full",
+            "id_number": world.secretary_b.id_number,
+            "phone": "",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["id_number"] == [ID_NUMBER_UNAVAILABLE_EN]
 
 
 # 5. Files that cannot be read ---------------------------------------------------------------------

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import ProtectedError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from pairings.models import FrequencyRule, QuotaRule
 from reports import scoring, services
 from reports.models import Evaluation, GradeAdjustment, ItemKind, SurveyResponse
 from tests.conftest import open_term
-from tests.factories import ContactFactory
+from tests.factories import ContactFactory, MemberFactory
 from visits import services as visit_services
 from visits.models import Visit
 from visits.pledges import services as pledges
@@ -360,3 +361,13 @@ def test_the_due_page_and_the_evaluation_agree_on_an_activist(client, world, tal
     term, activist = _activist_pairing(world, talks)
     assert _due_standing(client, world, activist, day) == standing
     assert _frequency_rate(world, term, day) == rate
+
+
+def test_deleting_a_member_never_erases_their_evaluation_or_the_publics_answers(world, term):
+    member = MemberFactory.create(organisation=world.branch_a)
+    Evaluation.objects.create(term=term, member=member, organisation=world.branch_a, computed_at=timezone.now())
+    SurveyResponse.objects.create(term=term, member=member, rating="satisfied", submitted_on=term.starts_on)
+    with pytest.raises(ProtectedError):
+        member.delete()
+    assert Evaluation.objects.filter(member=member).exists()
+    assert SurveyResponse.objects.filter(member=member).exists()

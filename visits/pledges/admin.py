@@ -9,13 +9,15 @@ from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from liaison.admin import ScopedAdmin, admin_site
-from members import selectors as member_selectors
-from members.models import MemberCategory
+from liaison.admin import ScopedAdmin, admin_site, choice_scope_register
 
 from . import selectors as pledge_selectors
 from . import services as pledges
 from .models import CommunityRegistration, Pledge, PledgeProgress, PostClaim, ServicePost
+
+# What a user may pick when writing, for every admin form on the site (liaison/admin.py).
+choice_scope_register("pledges.Pledge", pledge_selectors.pledge_manageable_list)
+choice_scope_register("pledges.ServicePost", pledge_selectors.post_managed_list)
 
 
 class PledgeProgressInline(admin.TabularInline):
@@ -147,6 +149,11 @@ class CommunityRegistrationAdmin(ScopedAdmin):
     search_fields = ["member__name", "community__name"]
     autocomplete_fields = ["member"]
     date_hierarchy = "registered_on"
+    choice_scopes = {
+        "member": pledge_selectors.member_registrable_list,
+        # Wider than the user's tree, on purpose: a member reports to the community where they live.
+        "community": lambda *, user: pledge_selectors.community_choices(),
+    }
 
     @admin.display(description=_("branch"), ordering="member__organisation__path")
     def organisation(self, obj: CommunityRegistration) -> str:
@@ -160,15 +167,3 @@ class CommunityRegistrationAdmin(ScopedAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["member"] if obj is not None else []
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "member":
-            scope = request.scope
-            kwargs["queryset"] = member_selectors.member_list(user=request.user).filter(
-                scope.subtree_q(scope.manage_paths), category=MemberCategory.IN_SERVICE
-            )
-        elif db_field.name == "community":
-            # A residential community may lie outside the secretary's tree.
-            kwargs["queryset"] = pledge_selectors.community_choices()
-            return super(ScopedAdmin, self).formfield_for_foreignkey(db_field, request, **kwargs)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)

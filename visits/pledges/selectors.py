@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from liaison.selectors import object_for_user
 from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
 
@@ -30,6 +32,14 @@ def pledge_list(*, user: User | AnonymousUser) -> QuerySet[Pledge]:
     if scope.member is not None:
         condition |= Q(member=scope.member)
     return Pledge.objects.filter(condition).select_related("member__organisation", "evaluated_by")
+
+
+def pledge_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Pledge]:
+    """Pledges of the members the user manages: those they may correct."""
+    scope = get_scope(user)
+    return Pledge.objects.filter(scope.subtree_q(scope.manage_paths, prefix="member__organisation__")).select_related(
+        "member__organisation"
+    )
 
 
 def pledge_own_list(*, user: User | AnonymousUser) -> QuerySet[Pledge]:
@@ -65,6 +75,15 @@ def pledge_review_list(*, user: User | AnonymousUser, year: int | None = None, s
 # Service posts -----------------------------------------------------------------
 
 
+def pledge_get_for_user(*, user: User | AnonymousUser, pledge_id: int) -> Pledge:
+    return object_for_user(pledge_list(user=user), _("No such pledge."), pk=pledge_id)
+
+
+def pledge_own_get_for_user(*, user: User | AnonymousUser, pledge_id: int) -> Pledge:
+    """Only the member changes their pledge: anyone else's looks missing."""
+    return object_for_user(pledge_own_list(user=user), _("No such pledge."), pk=pledge_id)
+
+
 def _with_places(queryset: QuerySet[ServicePost]) -> QuerySet[ServicePost]:
     return queryset.select_related("organisation").annotate(
         taken=Count("claims", filter=Q(claims__released_on__isnull=True))
@@ -96,6 +115,10 @@ def post_managed_list(*, user: User | AnonymousUser) -> QuerySet[ServicePost]:
         .prefetch_related(Prefetch("claims", queryset=active, to_attr="active_claims"))
         .order_by("organisation__path", "title")
     )
+
+
+def post_managed_get_for_user(*, user: User | AnonymousUser, post_id: int) -> ServicePost:
+    return object_for_user(post_managed_list(user=user), _("No such service post."), pk=post_id)
 
 
 def post_list(*, user: User | AnonymousUser) -> QuerySet[ServicePost]:
@@ -135,6 +158,14 @@ def member_unregistered_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
         .select_related("organisation")
         .order_by("organisation__path", "name", "id")
     )
+
+
+def member_registrable_list(*, user: User | AnonymousUser) -> QuerySet[Member]:
+    """In-service members the user manages: those they may report to a community."""
+    scope = get_scope(user)
+    return Member.objects.filter(
+        scope.subtree_q(scope.manage_paths), category=MemberCategory.IN_SERVICE
+    ).select_related("organisation")
 
 
 def community_choices() -> QuerySet[Organisation]:

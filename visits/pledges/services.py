@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from liaison.paths import ancestor_paths
 from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
+from members.selectors import ReviewRefusal, review_refusal
 
 from .models import CommunityRegistration, Pledge, PledgeProgress, PledgeRating, PledgeState, PostClaim, ServicePost
 
@@ -121,13 +122,31 @@ def pledge_report(*, pledge: Pledge, by: User, report: str) -> Pledge:
     return pledge
 
 
+def pledge_evaluate_refusal(*, pledge: Pledge, by: User) -> str | None:
+    """Why `by` may not rate this pledge (None when they may): no one rates their own.
+
+    A manager of the member's organisation rates it; a secretary's own pledge is rated by
+    the level above (members.selectors.review_refusal).
+    """
+    refusal = review_refusal(user=by, member=pledge.member, organisation=pledge.member.organisation)
+    if refusal is None:
+        return None
+    if refusal is ReviewRefusal.OWN_WORK:
+        return _("You cannot evaluate your own pledge.")
+    if refusal is ReviewRefusal.NEEDS_LEVEL_ABOVE:
+        return _(
+            "This member runs the organisation: their pledge is evaluated by the level above "
+            "(the secretary or an administrator of the organisation above)."
+        )
+    return _("Only the secretary of the member's organisation evaluates a pledge.")
+
+
 @transaction.atomic
 def pledge_evaluate(*, pledge: Pledge, by: User, rating: str, evaluation: str = "") -> Pledge:
     """评诺: a manager of the member's organisation rates the reported pledge."""
-    if not get_scope(by).manages(pledge.member.organisation):
-        raise PermissionDenied(_("Only the secretary of the member's organisation evaluates a pledge."))
-    if _is_self(member=pledge.member, by=by):
-        raise PermissionDenied(_("You cannot evaluate your own pledge."))
+    refusal = pledge_evaluate_refusal(pledge=pledge, by=by)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     pledge = _locked(pledge)
     _require_state(pledge, PledgeState.REPORTED, _("Only a reported pledge can be evaluated; this one is %(state)s."))
     if rating not in PledgeRating.values:

@@ -88,10 +88,13 @@ def pledge_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResponse:
-    pledge = get_object_or_404(selectors.pledge_list(user=request.user), pk=pledge_id)
+    pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
     scope = request.scope
     is_owner = scope.member is not None and pledge.member_id == scope.member.pk
-    can_evaluate = not is_owner and scope.manages(pledge.member.organisation) and pledge.state == PledgeState.REPORTED
+    can_evaluate = (
+        pledge.state == PledgeState.REPORTED
+        and services.pledge_evaluate_refusal(pledge=pledge, by=request.user) is None
+    )
     return render(
         request,
         "pledges/pledge_detail.html",
@@ -110,7 +113,7 @@ def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
 
 def _own_pledge_or_404(request: AuthenticatedHttpRequest, pledge_id: int) -> Pledge:
     """Only the member changes their pledge: anyone else's looks missing."""
-    return get_object_or_404(selectors.pledge_own_list(user=request.user), pk=pledge_id)
+    return selectors.pledge_own_get_for_user(user=request.user, pledge_id=pledge_id)
 
 
 def _pledge_step(request: AuthenticatedHttpRequest, pledge: Pledge, form, step, success: str) -> HttpResponse:
@@ -164,9 +167,10 @@ def pledge_report(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
 @login_required
 @require_POST
 def pledge_evaluate(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResponse:
-    pledge = get_object_or_404(selectors.pledge_list(user=request.user), pk=pledge_id)
-    if not request.scope.manages(pledge.member.organisation):
-        raise PermissionDenied(_("Only the secretary of the member's organisation evaluates a pledge."))
+    pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
+    refusal = services.pledge_evaluate_refusal(pledge=pledge, by=request.user)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     return _pledge_step(
         request, pledge, PledgeEvaluateForm(request.POST), services.pledge_evaluate, _("The pledge is evaluated.")
     )
@@ -268,7 +272,7 @@ def post_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def post_toggle(request: AuthenticatedHttpRequest, post_id: int) -> HttpResponse:
     request.scope.require_manager(MANAGERS_ONLY)
-    post = get_object_or_404(selectors.post_managed_list(user=request.user), pk=post_id)
+    post = selectors.post_managed_get_for_user(user=request.user, post_id=post_id)
     services.service_post_set_open(post=post, by=request.user, is_open=not post.is_open)
     if post.is_open:
         messages.success(request, _("The post “%(post)s” is open for claiming.") % {"post": post.title})

@@ -11,10 +11,13 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from liaison.admin import ScopedAdmin, admin_site
+from liaison.admin import ScopedAdmin, admin_site, choice_scope_register
 
 from .models import Request, RequestTransition
-from .selectors import request_list
+from .selectors import request_list, request_manageable_list
+
+# What a user may pick when writing, for every admin form on the site (liaison/admin.py).
+choice_scope_register("requests.Request", request_manageable_list)
 
 
 class RequestTransitionInline(admin.TabularInline):

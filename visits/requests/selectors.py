@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from liaison.paths import ancestor_paths
+from liaison.selectors import object_for_user
 from members.models import Member
 from members.scoping import get_scope
 
@@ -49,8 +51,15 @@ def request_list(*, user: User | AnonymousUser, filters: dict[str, Any] | None =
     return queryset
 
 
-def request_get(*, user: User | AnonymousUser, request_id: int) -> Request | None:
-    return request_list(user=user).select_related("created_by", "visit").filter(pk=request_id).first()
+def request_get_for_user(*, user: User | AnonymousUser, request_id: int) -> Request:
+    requests = request_list(user=user).select_related("created_by", "visit")
+    return object_for_user(requests, _("No such request."), pk=request_id)
+
+
+def request_manageable_list(*, user: User | AnonymousUser) -> QuerySet[Request]:
+    """Requests of the organisations the user manages: those they may change."""
+    scope = get_scope(user)
+    return Request.objects.filter(scope.subtree_q(scope.manage_paths)).select_related("organisation")
 
 
 def request_transition_list(*, request: Request) -> QuerySet[RequestTransition]:

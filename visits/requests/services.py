@@ -21,6 +21,8 @@ The workflow is an explicit state machine; every move is one row of RequestTrans
 Who may move a request: a manager (committee administrator or secretary) of the
 request's organisation may make any allowed move; the responsible member may move
 their own request assigned → in progress → resolved or explained, and nothing else.
+Closing is the check that the work is done, so the responsible person never closes their
+own request, and a secretary's own is closed by the level above (`request_close_refusal`).
 Inspectors read, and never move.
 """
 
@@ -37,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
+from members.selectors import ReviewRefusal, review_refusal
 from pairings.selectors import pairing_active_for
 from visits.notifications.models import Notification
 from visits.notifications.services import MESSAGE_LENGTH, Notice, notifications_send
@@ -99,9 +102,34 @@ def _is_responsible(request: Request, by: User) -> bool:
     return member is not None and request.responsible_id is not None and request.responsible_id == member.pk
 
 
+def request_close_refusal(*, request: Request, by: User) -> str | None:
+    """Why `by` may not close this request (None when the workflow's other rules decide).
+
+    Closing (after the return visit) is where the request is checked as done; nobody checks
+    their own work. The person responsible for the request does not close it, and when that
+    person runs the request's organisation (its secretary, or a secretary above), the level
+    above closes it: the parent organisation's secretary or an administrator over it
+    (members.selectors.review_refusal). A request with nobody responsible is closed by its
+    organisation's managers.
+    """
+    if request.responsible_id is None or request.responsible is None:
+        return None
+    refusal = review_refusal(user=by, member=request.responsible, organisation=request.organisation)
+    if refusal is ReviewRefusal.OWN_WORK:
+        return _("You are responsible for this request: someone above you closes it.")
+    if refusal is ReviewRefusal.NEEDS_LEVEL_ABOVE:
+        return _(
+            "The person responsible for this request runs the organisation: it is closed by the level above "
+            "(the secretary or an administrator of the organisation above)."
+        )
+    return None
+
+
 def allowed_transitions(request: Request, *, by: User | None = None) -> list[str]:
     """The states the request may go to next; with `by`, only those that user may choose."""
     states = list(TRANSITIONS[request.state])
+    if by is not None and S.CLOSED in states and request_close_refusal(request=request, by=by) is not None:
+        states.remove(S.CLOSED)
     if by is None or get_scope(by).manages(request.organisation):
         return states
     if _is_responsible(request, by):
@@ -219,6 +247,10 @@ def request_transition(
             _("A request that is %(state)s cannot go to %(target)s.")
             % {"state": RequestState(current.state).label, "target": RequestState(to_state).label}
         )
+    if to_state == S.CLOSED:
+        refusal = request_close_refusal(request=current, by=by)
+        if refusal is not None:
+            raise PermissionDenied(refusal)
     if to_state not in allowed_transitions(current, by=by):
         raise PermissionDenied(
             _("Only a secretary or administrator can move a request that is %(state)s to %(target)s.")

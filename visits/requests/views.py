@@ -43,10 +43,7 @@ def _int_param(request: AuthenticatedHttpRequest, name: str) -> int | None:
 
 
 def _request_or_404(request: AuthenticatedHttpRequest, request_id: int) -> Request:
-    found = selectors.request_get(user=request.user, request_id=request_id)
-    if found is None:
-        raise Http404(_("No such request."))
-    return found
+    return selectors.request_get_for_user(user=request.user, request_id=request_id)
 
 
 @login_required
@@ -179,8 +176,9 @@ def request_transition(request: AuthenticatedHttpRequest, request_id: int) -> Ht
     if not services.request_can_transition(request=obj, by=request.user):
         raise PermissionDenied(_("You cannot move this request."))
     form = _transition_form(request, obj, request.POST)
-    if form is None:  # nothing left that this user may do with it
-        raise PermissionDenied(_("You cannot move this request any further."))
+    if form is None:  # nothing left that this user may do with it (closing their own, say)
+        refusal = services.request_close_refusal(request=obj, by=request.user)
+        raise PermissionDenied(refusal or _("You cannot move this request any further."))
     if form.is_valid():
         data = form.cleaned_data
         try:

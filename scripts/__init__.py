@@ -1,0 +1,1 @@
+"""Operator tools run from the Makefile (backup and restore, the services check)."""
