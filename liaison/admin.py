@@ -87,10 +87,17 @@ class LiaisonAdminSite(admin.AdminSite):
     index_title = _("Party members liaising with and serving the public")
 
     def has_permission(self, request: HttpRequest) -> bool:
-        from members.scoping import get_scope  # the ground floor names no app at import time
+        # The ground floor names no app at import time.
+        from liaison.security.selectors import second_factor_pending
+        from members.scoping import get_scope
 
         user = request.user
-        return user.is_active and (user.is_staff or get_scope(user).has_staff_role)
+        # A session that owes its second factor (liaison.security) does not get in, whatever the role.
+        return (
+            user.is_active
+            and (user.is_staff or get_scope(user).has_staff_role)
+            and second_factor_pending(request) is None
+        )
 
     def autocomplete_view(self, request):
         return ScopedAutocompleteJsonView.as_view(admin_site=self)(request)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin_site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/two-factor/", include("liaison.security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("pairings/", include("pairings.urls")),
     path("work/", include("visits.urls")),

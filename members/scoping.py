@@ -71,6 +71,14 @@ class Scope:
         return self.is_superuser or bool(self.read_paths)
 
     @property
+    def requires_second_factor(self) -> bool:
+        """Superusers, committee administrators and inspectors log in with a second factor (TOTP).
+
+        Secretaries may enrol (liaison.security); once they have, they are asked for it too.
+        """
+        return self.is_superuser or bool(self.administrator_paths) or bool(self.inspector_paths)
+
+    @property
     def can_manage_any(self) -> bool:
         return self.is_superuser or bool(self.manage_paths)
 

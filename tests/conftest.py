@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
+from django.test import Client
 
 from liaison.celery import app as celery_app
 from members import services
@@ -270,6 +271,96 @@ def build_world():
         contact_b=contact_b,
         category=MemberCategory,
     )
+
+
+def second_factor_device(user):
+    """The user's authenticator app (a confirmed TOTP device), made if they have none."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="authenticator app", confirmed=True)
+
+
+def totp_code(device, at: float | None = None) -> str:
+    """The code the user's app would show now (the suite's frozen clock), or at the Unix time `at`."""
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() if at is None else at
+    return f"{totp.token():0{device.digits}d}"
+
+
+def totp_code_for_secret(secret: str, at: float) -> str:
+    """The code an authenticator app shows at Unix time `at` for the key printed on the enrol page."""
+    from base64 import b32decode
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(b32decode(secret.replace(" ", "")))
+    totp.time = at
+    return f"{totp.token():06d}"
+
+
+def browser_log_in(page, base_url: str, username: str, password: str, *, secrets: dict, clock=time.time) -> None:
+    """Log in through the pages as a person would: the password, then the second factor if asked.
+
+    Asked to set one up (an administrator's or inspector's first login), read the key off the
+    enrol page into `secrets[username]` and type the code an app would show; asked for a code
+    later, compute it from that key. A code is accepted once per 30-second step, so a second
+    login in the same step waits for the next one. `clock` is the server's clock: the suite's
+    frozen one for the live server, the machine's for the production processes.
+    """
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(lambda url: urlsplit(url).path != "/accounts/login/")
+    path = urlsplit(page.url).path
+    if path not in ("/accounts/two-factor/enrol/", "/accounts/two-factor/verify/"):
+        return
+    if path == "/accounts/two-factor/enrol/":
+        secrets[username] = {"secret": page.get_by_test_id("secret").inner_text(), "step": None}
+    known = secrets[username]
+    while int(clock() // 30) == known["step"]:
+        time.sleep(0.5)
+    known["step"] = int(clock() // 30)
+    page.fill("input[name=code]", totp_code_for_secret(known["secret"], clock()))
+    page.click("main button[type=submit]")
+    if path == "/accounts/two-factor/enrol/":
+        page.get_by_test_id("recovery-codes").wait_for()
+        page.get_by_test_id("continue").click()
+    page.wait_for_url(lambda url: not urlsplit(url).path.startswith("/accounts/"))
+
+
+_django_force_login = Client.force_login
+
+
+def _force_login_with_second_factor(self, user, backend=None, *, second_factor=True):
+    """`force_login` logs in completely: for a user who needs a second factor (or has one), the
+    session has given it too, with a device made for them if they have none.
+
+    Enforcement stays on: tests of the second factor log in through the login form, or pass
+    `second_factor=False`.
+    """
+    from django.contrib.auth import get_user_model
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    from liaison.security.selectors import second_factor_enrolled, second_factor_required
+
+    _django_force_login(self, user, backend)
+    if not second_factor:
+        return
+    fresh = get_user_model().objects.get(pk=user.pk)  # the scope is memoised on the user object
+    if not (second_factor_required(fresh) or second_factor_enrolled(fresh)):
+        return
+    session = self.session
+    session[DEVICE_ID_SESSION_KEY] = second_factor_device(fresh).persistent_id
+    session.save()
+
+
+@pytest.fixture(autouse=True)
+def _force_login_gives_the_second_factor(monkeypatch):
+    monkeypatch.setattr(Client, "force_login", _force_login_with_second_factor)
 
 
 @pytest.fixture(autouse=True)

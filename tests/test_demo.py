@@ -33,6 +33,7 @@ def test_seed_demo_builds_a_university_committee_once(capsys):
     assert len(set(Evaluation.objects.values_list("computed_grade", flat=True))) >= 3
     for login in ("admin", "secretary", "member", "inspector"):
         assert login in out
+    assert "admin and inspector set up two-factor authentication at their first login" in out
     members = Member.objects.count()
     call_command("seed_demo")
     assert "already" in capsys.readouterr().out

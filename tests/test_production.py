@@ -27,6 +27,9 @@ from urllib.parse import urlsplit, urlunsplit
 import openpyxl
 import pytest
 from PIL import Image
+from time_machine import escape_hatch
+
+from tests.conftest import browser_log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres, pytest.mark.redis]
 
@@ -128,7 +131,10 @@ def site(tmp_path_factory):
     port = free_port()
     database_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/liaison")
     database_url = with_path(database_url, urlsplit(database_url).path + "_production")
-    redis_url = with_path(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"), "/14")
+    # A Redis database of its own (flushed here): /14 beside the suite's, or PRODUCTION_REDIS_URL.
+    redis_url = os.environ.get("PRODUCTION_REDIS_URL") or with_path(
+        os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"), "/14"
+    )
     venv_bin = str(Path(sys.executable).parent)
     env = {
         key: value
@@ -189,9 +195,19 @@ def _no_server_errors(site):
         assert process.poll() is None, f"{name} exited:\n{site.tails()}"
 
 
+# The keys of the authenticator apps the administrator and inspector set up at their first login,
+# kept for their later logins in this module (the demo is built once per module).
+AUTHENTICATOR_KEYS: dict[str, dict] = {}
+
+
 @pytest.fixture
 def open_as(browser, site):
-    """A browser context behind the proxy, logged in as one of the demo's personas (or nobody)."""
+    """A browser context behind the proxy, logged in as one of the demo's personas (or nobody).
+
+    The administrator and the inspector set up two-factor authentication at their first login
+    and give a code at the next, as the README tells the demo's users; the codes are computed
+    on the machine's clock, which the processes run on, not the suite's frozen one.
+    """
     contexts = []
 
     def open_as(username: str | None, **options):
@@ -202,10 +218,9 @@ def open_as(browser, site):
         contexts.append(context)
         page = context.new_page()
         if username:
-            page.goto("/accounts/login/")
-            page.fill("input[name=username]", username)
-            page.fill("input[name=password]", DEMO_PASSWORD)
-            page.click("button[type=submit]")
+            browser_log_in(
+                page, site.url, username, DEMO_PASSWORD, secrets=AUTHENTICATOR_KEYS, clock=escape_hatch.time.time
+            )
             page.wait_for_url(f"{site.url}/")
         return page
 
@@ -234,6 +249,7 @@ def test_anonymous_is_sent_to_a_styled_chinese_login(open_as):
     assert re.search(r"bootstrap\.min\.[0-9a-f]{12}\.css$", href), href
     css = page.request.get(href)
     assert css.ok and "max-age=315360000" in css.headers["cache-control"]
+    assert "no-store" not in css.headers["cache-control"]
     assert (
         page.evaluate("getComputedStyle(document.querySelector('.btn-danger')).backgroundColor") != "rgba(0, 0, 0, 0)"
     )
@@ -259,7 +275,9 @@ def test_member_logs_a_visit_with_a_photo_and_a_request_from_a_phone(open_as, si
     page.get_by_test_id("visits").get_by_text("谈心谈话").first.click()
     photo = page.locator("img.img-thumbnail").first
     photo.wait_for()
-    assert page.evaluate("img => img.complete && img.naturalWidth", photo.element_handle()) == 640
+    # Loaded (never from a cache: the page and the photo are no-store), at its stored size.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=photo.element_handle())
+    assert page.evaluate("img => img.naturalWidth", photo.element_handle()) == 640
     # The photo is private: another browser, logged in as nobody, gets a 404 for it.
     source = photo.get_attribute("src")
     assert not source.startswith("/media/")
@@ -332,6 +350,29 @@ def test_the_public_answers_the_survey_from_a_printed_card(open_as):
     public.get_by_role("heading", name="谢谢您").wait_for()
     # A link answers once.
     assert public.goto(path).status == 410
+
+
+def test_administrator_and_inspector_cannot_get_in_with_the_password_alone(open_as):
+    for username in ("admin", "inspector"):
+        page = open_as(None)
+        page.goto("/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", DEMO_PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(re.compile(r"/accounts/two-factor/(enrol|verify)/"))
+        for path in ("/", "/admin/", "/reports/dashboard/"):
+            page.goto(path)
+            assert "/accounts/two-factor/" in page.url, (username, path)
+
+
+def test_pages_carry_the_security_headers(open_as):
+    page = open_as("secretary")
+    response = page.goto("/contacts/")
+    headers = response.headers
+    assert "no-store" in headers["cache-control"]
+    assert "script-src 'self'" in headers["content-security-policy"]
+    assert "unsafe-inline" not in headers["content-security-policy"]
+    assert headers["referrer-policy"] == "same-origin"
 
 
 def test_inspector_reads_the_dashboard_and_the_access_log_but_changes_nothing(open_as):

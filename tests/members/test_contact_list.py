@@ -19,8 +19,9 @@ def make_contacts(world, count):
 # 1 session, 2 user, 3-5 scope (appointments, secretary organisations, member),
 # 6 count, 7-8 the filter's reason and organisation choices, 9 the page,
 # 10 the reasons of the contacts on the page, 11 the current term, 12 the member's targets in it,
-# 13 the unread notifications in the navigation bar.
-LIST_QUERY_BUDGET = 13
+# 13 the unread notifications in the navigation bar, 14 the second factor (liaison.security:
+# the session's device, or whether the user has an authenticator app).
+LIST_QUERY_BUDGET = 14
 
 
 @pytest.mark.parametrize("count", [10, 500])

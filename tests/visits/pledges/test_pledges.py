@@ -555,8 +555,9 @@ def test_admin_lists_are_scoped_to_the_secretarys_subtree(client, world, communi
 # Query counts on the lists ------------------------------------------------------------
 
 # Every logged-in page: session, user, the scope (appointments, secretary paths, member),
-# and the unread-notification count in the navigation bar.
-PAGE_QUERIES = 6
+# the unread-notification count in the navigation bar, and the second factor (liaison.security:
+# the session's device, or whether the user has an authenticator app).
+PAGE_QUERIES = 7
 
 
 @pytest.mark.parametrize(

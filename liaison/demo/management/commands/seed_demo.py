@@ -22,3 +22,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {DEMO_PASSWORD}):")
         for username, description in accounts.items():
             self.stdout.write(f"  {username:<10} {description}")
+        self.stdout.write(
+            "admin and inspector set up two-factor authentication at their first login: scan the QR code\n"
+            "with any authenticator app for time-based codes (Microsoft or Google Authenticator, FreeOTP,\n"
+            "Tencent Authenticator), or type the key shown, e.g. `oathtool --totp -b KEY` on a computer.\n"
+            "They then see 10 recovery codes once; later logins ask for a code from the app.\n"
+            "Lost it? `python manage.py twofactor_reset admin` and set it up again."
+        )
