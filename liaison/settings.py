@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from liaison.cache import redis_cache
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -101,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "members.context_processors.scope",
                 "visits.notifications.context_processors.notifications",
+                "liaison.context_processors.background",
             ],
         },
     },
@@ -256,8 +259,12 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Seconds the shared cache waits for Redis to connect or answer: a dead Redis costs this, not
+# the client's default 5 s, and the page goes on without the cache (liaison/cache.py).
+CACHE_SOCKET_TIMEOUT = env.float("CACHE_SOCKET_TIMEOUT", default=0.25)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Django's RedisCache, answering as an empty cache (with a warning) while Redis is down.
+    CACHES = {"default": redis_cache(REDIS_URL, socket_timeout=CACHE_SOCKET_TIMEOUT)}
     # django-ratelimit names only django-redis; Django's own Redis cache increments atomically too.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
@@ -308,6 +315,10 @@ RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="") or "liaison
 # A `Ratelimited` raised anywhere is a 429 page (liaison.errors.permission_denied sends it there;
 # this names the same view for django-ratelimit's own middleware, should it be added).
 RATELIMIT_VIEW = "liaison.errors.too_many_requests"
+# Without the cache (Redis down) the survey page is not limited rather than broken: its links
+# cannot be guessed and each answers once, so the limit only guards against load. The cache
+# logs the outage (liaison/cache.py).
+RATELIMIT_FAIL_OPEN = True
 
 # Ledger exports up to this many rows download at once; larger ones go to a Celery job
 # whose file is kept in EXPORT_ROOT (shared by web and worker, never served publicly)

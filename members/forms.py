@@ -2,6 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import IdempotencyKeyField
+
 from .models import ImportJob
 
 
@@ -12,6 +14,7 @@ class RosterUploadForm(forms.Form):
         help_text=_("Download a template, fill it in, and upload it here."),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
+    idempotency_key = IdempotencyKeyField()
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

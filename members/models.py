@@ -408,6 +408,8 @@ class ImportJob(Job):
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    # The hidden token of the form that made it (liaison.forms.IdempotencyKeyField): one object per post.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True, editable=False)
 
     # A run delivered again after its worker died counts from zero.
     reset_on_claim = {"total_rows": 0, "created_count": 0, "updated_count": 0, "problems": []}
@@ -423,6 +425,11 @@ class ImportJob(Job):
         constraints = [
             *Job.Meta.constraints,
             models.CheckConstraint(condition=Q(kind__in=["members", "contacts"]), name="import_job_kind_valid"),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="import_job_idempotency_key_unique",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from liaison.jobs import JobLost, job_atomic, job_enqueue, job_fail, job_language, job_progress, job_start, job_succeed
-from liaison.services import model_update
+from liaison.paths import root_path
+from liaison.services import create_once, model_update
 
 from .masking import MASKED_FIELDS
 from .models import (
@@ -389,9 +390,26 @@ def lockout_release(*, by: User, attempt_ids: Iterable[int]) -> int:
 
 
 @transaction.atomic
-def import_job_create(*, user: User, kind: str, filename: str, content: bytes) -> ImportJob:
-    """Store the upload and start it: inline when small, on a Celery worker when large."""
-    job = ImportJob(kind=kind, filename=filename[:200], content=content, created_by=user)
+def import_job_create(*, user: User, kind: str, filename: str, content: bytes, idempotency_key: str = "") -> ImportJob:
+    """Store the upload and start it: inline when small, on a Celery worker when large.
+
+    The form's idempotency key makes the same form sent twice return the first import
+    (`liaison.services.create_once`); sent twice at once, the second waits for the first
+    to commit (an inline import commits with its rows), then returns it.
+    """
+    return create_once(
+        existing=ImportJob.objects.filter(created_by=user).defer("content"),
+        key=idempotency_key,
+        create=lambda: _import_job_start(
+            user=user, kind=kind, filename=filename, content=content, idempotency_key=idempotency_key
+        ),
+    )
+
+
+def _import_job_start(*, user: User, kind: str, filename: str, content: bytes, idempotency_key: str) -> ImportJob:
+    job = ImportJob(
+        kind=kind, filename=filename[:200], content=content, created_by=user, idempotency_key=idempotency_key
+    )
     job.full_clean()
     job.save()
     from .tasks import import_roster_task
@@ -456,8 +474,10 @@ def _import_job_run(job: ImportJob) -> ImportJob:
         return _finish_import(job, problems=parsed.problems)
     try:
         # The rows and the job's success are committed together: an import that ends
-        # "succeeded" wrote every row, and one that did not end wrote none.
+        # "succeeded" wrote every row, and one that did not end wrote none. Imports into one
+        # tree write one after another (`_roster_lock`).
         with job_atomic(job):
+            _roster_lock(parsed)
             job.created_count, job.updated_count = _write_rows(job, parsed)
             if not _finish_import(job, problems=[]).is_finished:
                 raise JobLost(f"roster import {job.pk} was ended elsewhere while it wrote")  # roll the rows back
@@ -469,6 +489,17 @@ def _import_job_run(job: ImportJob) -> ImportJob:
 
 
 PARSED_PROGRESS = 10
+
+
+def _roster_lock(parsed: ParsedRoster) -> None:
+    """Imports into one organisation tree write one at a time, each holding the tree's root row.
+
+    The same file uploaded twice at once (two tabs) would otherwise insert the same people
+    twice and the second would fail on their unique ID numbers; waiting, the second finds
+    the people the first has just added and updates them instead.
+    """
+    roots = sorted({root_path(values["organisation"].path) for _line, values in parsed.rows})
+    list(Organisation.objects.select_for_update(no_key=True).filter(path__in=roots).order_by("path").values_list("pk"))
 
 
 def _finish_import(job: ImportJob, *, problems: list[RowProblem], message: str | Promise = "") -> ImportJob:

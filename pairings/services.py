@@ -172,6 +172,8 @@ def quota_override_set(
 ) -> QuotaOverride:
     if not get_scope(by).manages(member.organisation):
         raise PermissionDenied(_("You can only adjust quotas of members in your organisation."))
+    # Lock the member: of two adjustments of one bucket sent at once, the second updates the first's row.
+    Member.objects.select_for_update(no_key=True).filter(pk=member.pk).values_list("pk").first()
     override = QuotaOverride.objects.filter(
         term=term, member=member, contact_category=contact_category, unit=unit
     ).first() or QuotaOverride(term=term, member=member, contact_category=contact_category, unit=unit)
@@ -301,13 +303,32 @@ def _member_profiles(organisation: Organisation) -> list[MemberProfile]:
     ]
 
 
+def term_lock(term: Term) -> None:
+    """Hold the term's row until the transaction ends: the quota jobs of one term run one at a time.
+
+    `FOR NO KEY UPDATE` (PostgreSQL; SQLite writes one at a time anyway): it waits only for
+    another holder, never for the inserts that merely reference the term (pairings, statuses).
+    """
+    Term.objects.select_for_update(no_key=True).filter(pk=term.pk).values_list("pk").first()
+
+
+QUOTA_STATUS_KEY = ("term", "member", "contact_category", "unit")  # the quota_status_unique constraint
+QUOTA_STATUS_VALUES = ("required", "actual", "shortfall", "overridden", "computed_at")
+
+
 @transaction.atomic
 def quota_compute(*, term: Term, organisation: Organisation) -> int:
     """Required vs actual per member and bucket for a subtree, stored in QuotaStatus.
 
-    Five queries whatever the number of members: rules, members, roles, overrides, and
-    one aggregate of active pairings; then the old rows go and the new ones are bulk-inserted.
+    Runs one at a time per term (`term_lock`, taken before anything is read, so each run
+    reads what the one before it committed): two quota changes at once both succeed, one
+    after the other. A fixed number of queries whatever the number of members: the lock,
+    rules, members, roles, overrides, one aggregate of active pairings and the stored rows;
+    then one upsert of the rows that are new or changed (`INSERT … ON CONFLICT DO UPDATE`
+    on `quota_status_unique`) and one delete of those no longer needed. Unchanged rows
+    are left alone (`computed_at` is when a row last changed). Returns the number of rows.
     """
+    term_lock(term)
     rules = _rules_of(term)
     profiles = _member_profiles(organisation)
     overrides: dict[int, dict[tuple[str, str], int]] = defaultdict(dict)
@@ -323,31 +344,54 @@ def quota_compute(*, term: Term, organisation: Organisation) -> int:
         .annotate(count=Count("id"))
         .order_by()
     )
+    stored: dict[tuple[int, str, str], tuple[int, tuple[int, int, int, bool]]] = {
+        (member_id, category, unit): (pk, (required_count, actual_count, shortfall, overridden))
+        for pk, member_id, category, unit, required_count, actual_count, shortfall, overridden in (
+            QuotaStatus.objects.filter(term=term, member__organisation__path__startswith=organisation.path).values_list(
+                "pk", "member_id", "contact_category", "unit", *QUOTA_STATUS_VALUES[:-1]
+            )
+        )
+    }
 
     now = timezone.now()
-    statuses = []
+    wanted: set[tuple[int, str, str]] = set()
+    changed = []
     for profile in profiles:
         required = required_by_rules(profile, rules) | overrides.get(profile.member_id, {})
         actual = actual_by_bucket(counts.get(profile.member_id, {}), required.keys())
         for (category, unit), needed in required.items():
             if needed == 0 and actual[(category, unit)] == 0:
                 continue
-            statuses.append(
+            key = (profile.member_id, category, unit)
+            got = actual[(category, unit)]
+            values = (needed, got, max(needed - got, 0), (category, unit) in overrides.get(profile.member_id, {}))
+            wanted.add(key)
+            if key in stored and stored[key][1] == values:
+                continue
+            changed.append(
                 QuotaStatus(
                     term=term,
                     member_id=profile.member_id,
                     contact_category=category,
                     unit=unit,
                     required=needed,
-                    actual=actual[(category, unit)],
-                    shortfall=max(needed - actual[(category, unit)], 0),
-                    overridden=(category, unit) in overrides.get(profile.member_id, {}),
+                    actual=got,
+                    shortfall=values[2],
+                    overridden=values[3],
                     computed_at=now,
                 )
             )
-    QuotaStatus.objects.filter(term=term, member__organisation__path__startswith=organisation.path).delete()
-    QuotaStatus.objects.bulk_create(statuses, batch_size=BATCH_SIZE)
-    return len(statuses)
+    QuotaStatus.objects.bulk_create(
+        changed,
+        batch_size=BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=QUOTA_STATUS_KEY,
+        update_fields=QUOTA_STATUS_VALUES,
+    )
+    gone = [pk for key, (pk, _values) in stored.items() if key not in wanted]
+    for start in range(0, len(gone), BATCH_SIZE):
+        QuotaStatus.objects.filter(pk__in=gone[start : start + BATCH_SIZE]).delete()
+    return len(wanted)
 
 
 # The matching job --------------------------------------------------------------

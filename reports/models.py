@@ -227,6 +227,15 @@ class EvaluationRun(Job):
         verbose_name = _("evaluation run")
         verbose_name_plural = _("evaluation runs")
         ordering = ["-created_at", "-id"]
+        constraints = [
+            *Job.Meta.constraints,
+            # One run at a time per term and subtree: asking again returns the one under way.
+            models.UniqueConstraint(
+                fields=["term", "organisation"],
+                condition=Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING]),
+                name="evaluation_run_one_unfinished",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organisation} · {self.term}"

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from liaison.jobs import (
+    UNFINISHED,
     JobLost,
     job_atomic,
     job_enqueue,
@@ -113,7 +114,6 @@ def evaluation_policy_save(
 # The evaluation job ----------------------------------------------------------------------
 
 
-@transaction.atomic
 def evaluate(
     *,
     term: Term,
@@ -125,13 +125,21 @@ def evaluate(
 
     Re-runnable: each run overwrites the computed fields of the same rows and leaves the
     secretaries' adjustments alone. The quota status is refreshed first while the term
-    is running; once it has closed, the figures stored at closing are used. `tick` is called
-    between the steps (the job's heartbeat).
+    is running (in its own transaction, `quota_compute`); once it has closed, the figures
+    stored at closing are used. Evaluations of one term run one at a time, whatever their
+    subtrees: each holds the term's score sheet row (`FOR NO KEY UPDATE`) until it commits.
+    `tick` is called between the steps (the job's heartbeat).
     """
     if term.closed_at is None and term.is_current:
         quota_compute(term=term, organisation=organisation)
         tick()
+    with transaction.atomic():
+        return _evaluate(term=term, organisation=organisation, today=today, tick=tick)
+
+
+def _evaluate(*, term: Term, organisation: Organisation, today: date | None, tick: Callable[[], object]) -> int:
     policy = evaluation_policy_for(term)
+    EvaluationPolicy.objects.select_for_update(no_key=True).filter(pk=policy.pk).values_list("pk").first()
     points = dict(policy.items.values_list("kind", "points"))
     thresholds = scoring.Thresholds(policy.excellent_from, policy.competent_from, policy.basically_competent_from)
     now = timezone.now()
@@ -186,9 +194,27 @@ def evaluate(
 
 @transaction.atomic
 def evaluation_run_create(*, term: Term, organisation: Organisation, by: User) -> EvaluationRun:
+    """Start the evaluation of a subtree, or return the run already queued or running for it.
+
+    One unfinished run per term and subtree is a constraint (`evaluation_run_one_unfinished`):
+    asked twice at once, the second insert waits for the first to commit, is refused, and
+    the first run is returned.
+    """
     if not get_scope(by).manages(organisation):
         raise PermissionDenied(_("You can only run the evaluation for your own organisation."))
-    run = EvaluationRun.objects.create(term=term, organisation=organisation, created_by=by)
+    unfinished = EvaluationRun.objects.filter(term=term, organisation=organisation, status__in=UNFINISHED)
+    run = unfinished.first()
+    if run is not None:
+        return run
+    try:
+        with transaction.atomic():
+            run = EvaluationRun.objects.create(term=term, organisation=organisation, created_by=by)
+    except IntegrityError:
+        # Refused for the run just asked for by someone else, which may even have finished since.
+        run = EvaluationRun.objects.filter(term=term, organisation=organisation).order_by("-created_at", "-id").first()
+        if run is None:
+            raise
+        return run
     from .tasks import evaluation_run_task
 
     job_enqueue(run, evaluation_run_task)

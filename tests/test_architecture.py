@@ -1,7 +1,7 @@
 """The layers, read from the source: members at the bottom, the ground floor under everything.
 
-- `liaison/admin.py`, `jobs.py`, `paths.py`, `selectors.py`, `services.py` (the ground floor) import no
-  app at module level, so any app may build on them;
+- `liaison/admin.py`, `cache.py`, `forms.py`, `health.py`, `jobs.py`, `paths.py`, `selectors.py`,
+  `services.py` (the ground floor) import no app at module level, so any app may build on them;
 - `members` (organisations, people, scoping) imports nothing from pairings, visits or
   reports, not even inside a function: the apps above it ask it, never the other way;
 - no `views.py` imports another app's views: shared reads are selectors.
@@ -19,6 +19,10 @@ ROOT = Path(settings.BASE_DIR)
 APPS = ("members", "pairings", "visits", "reports")
 GROUND_FLOOR = (
     "liaison/admin.py",
+    "liaison/cache.py",
+    "liaison/context_processors.py",
+    "liaison/forms.py",
+    "liaison/health.py",
     "liaison/jobs.py",
     "liaison/paths.py",
     "liaison/selectors.py",

@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import IdempotencyKeyField, VersionField
+
 from . import photos
 from .models import HelpKind, Situation, Visit, VisitMode
 from .services import HelpGiven, VisitData
@@ -77,6 +79,9 @@ class VisitForm(forms.Form):
         label=_("Situation details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     photos = MultipleImageField(label=_("Photos"), required=False)
+    # One log per rendering of the form (a new log), or the version the log had when opened (an edit).
+    idempotency_key = IdempotencyKeyField()
+    version = VersionField()
 
     def __init__(self, *args, upload_errors: Iterable[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,7 +131,8 @@ class VisitForm(forms.Form):
 
     @classmethod
     def initial_from(cls, visit: Visit) -> dict:
-        initial = {
+        initial: dict = {"version": visit.version}
+        initial |= {
             name: getattr(visit, name)
             for name in (
                 "happened_on",

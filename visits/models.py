@@ -59,6 +59,10 @@ class Visit(models.Model):
     )
     created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The hidden token of the form that made it (liaison.forms.IdempotencyKeyField): one object per post.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True, editable=False)
+    # Raised by every edit (liaison.services.version_claim): an edit opened on an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -70,6 +74,11 @@ class Visit(models.Model):
             models.CheckConstraint(condition=Q(mode__in=VisitMode.values), name="visit_mode_valid"),
             models.CheckConstraint(
                 condition=Q(situation="") | ~Q(situation_details=""), name="visit_situation_has_details"
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="visit_idempotency_key_unique",
             ),
         ]
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liaison.paths import ancestor_paths
-from liaison.services import model_update
+from liaison.services import create_once, model_update, version_claim
 from members.models import Contact, Member
 from members.scoping import get_scope
 from pairings.frequency import Standing, pairing_status
@@ -109,12 +109,39 @@ def _save_help(visit: Visit, help_given: list[HelpGiven]) -> None:
 
 
 @transaction.atomic
-def visit_log(*, user: User, contact: Contact, data: VisitData, photos: Sequence[UploadedFile] = ()) -> Visit:
+def visit_log(
+    *,
+    user: User,
+    contact: Contact,
+    data: VisitData,
+    photos: Sequence[UploadedFile] = (),
+    idempotency_key: str = "",
+) -> Visit:
     """Log a visit or talk with a paired contact; urgent situations go to the branch secretary at once.
 
     Photos are checked and re-encoded without metadata (visits/photos.py) before anything is saved.
+    The form's idempotency key makes a double tap return the first log: no second log, no
+    second help given, no second request (`liaison.services.create_once`).
     """
     pairing = active_pairing_for(user=user, contact=contact)
+    return create_once(
+        existing=Visit.objects.filter(created_by=user),
+        key=idempotency_key,
+        create=lambda: _visit_create(
+            user=user, contact=contact, pairing=pairing, data=data, photos=photos, idempotency_key=idempotency_key
+        ),
+    )
+
+
+def _visit_create(
+    *,
+    user: User,
+    contact: Contact,
+    pairing: Pairing,
+    data: VisitData,
+    photos: Sequence[UploadedFile],
+    idempotency_key: str,
+) -> Visit:
     _check_dates(data, pairing.term)
     prepared = photos_prepare(list(photos))
     visit = Visit(
@@ -129,6 +156,7 @@ def visit_log(*, user: User, contact: Contact, data: VisitData, photos: Sequence
         situation=data.situation,
         situation_details=data.situation_details.strip(),
         created_by=user,
+        idempotency_key=idempotency_key,
     )
     visit.full_clean()
     visit.save()
@@ -180,10 +208,16 @@ def check_visit_editable(*, user: User, visit: Visit) -> None:
 
 
 @transaction.atomic
-def visit_update(*, user: User, visit: Visit, data: VisitData) -> Visit:
-    """Change a log within the edit window; every version is kept in its history."""
+def visit_update(*, user: User, visit: Visit, data: VisitData, expected_version: int | None = None) -> Visit:
+    """Change a log within the edit window; every version is kept in its history.
+
+    `expected_version` is the version the edit form was opened on: if the log has been
+    saved since, the edit is refused (`liaison.services.StaleEdit`) instead of silently
+    overwriting the other change.
+    """
     check_visit_editable(user=user, visit=visit)
     _check_dates(data, visit.pairing.term)
+    version_claim(visit, expected_version)
     fields = {
         "happened_on": data.happened_on,
         "mode": data.mode,

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_safe
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.services import StaleEdit
 from members import selectors as member_selectors
 
 from . import photos, selectors, services
@@ -51,10 +52,15 @@ def _visit_create(request: AuthenticatedHttpRequest, contact_id: int, limit: pho
     # Bound on every POST: a request stopped before its fields still shows why.
     posted = request.method == "POST"
     form = VisitForm(request.POST if posted else None, request.FILES if posted else None, upload_errors=limit.errors)
+    del form.fields["version"]
     if posted and form.is_valid():
         try:
             visit = services.visit_log(
-                user=request.user, contact=contact, data=form.visit_data(), photos=form.cleaned_data["photos"]
+                user=request.user,
+                contact=contact,
+                data=form.visit_data(),
+                photos=form.cleaned_data["photos"],
+                idempotency_key=form.cleaned_data["idempotency_key"],
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -103,16 +109,45 @@ def _visit_edit(request: AuthenticatedHttpRequest, visit_id: int) -> HttpRespons
     visit = selectors.visit_get_for_user(user=request.user, visit_id=visit_id)
     services.check_visit_editable(user=request.user, visit=visit)
     form = VisitForm(request.POST or None, initial=VisitForm.initial_from(visit))
-    del form.fields["photos"], form.fields["request_summary"]  # added with the log, followed up in the ledger
+    # Photos and requests are added with the log (requests are followed up in the ledger).
+    del form.fields["photos"], form.fields["request_summary"], form.fields["idempotency_key"]
+    stale = False
     if request.method == "POST" and form.is_valid():
         try:
-            services.visit_update(user=request.user, visit=visit, data=form.visit_data())
+            services.visit_update(
+                user=request.user,
+                visit=visit,
+                data=form.visit_data(),
+                expected_version=form.cleaned_data["version"],
+            )
+        except StaleEdit as error:
+            # The member's input stays in the form; sent again, it is an edit of the log as it is now.
+            stale = True
+            visit.refresh_from_db()
+            form = _rebound(form, request.POST, version=visit.version)
+            _add_errors(form, error)
         except ValidationError as error:
             _add_errors(form, error)
         else:
             messages.success(request, _("The visit log was updated."))
             return redirect("visits:visit_detail", visit_id=visit.pk)
-    return render(request, "visits/visit_form.html", {"form": form, "contact": visit.pairing.contact, "visit": visit})
+    return render(
+        request,
+        "visits/visit_form.html",
+        {"form": form, "contact": visit.pairing.contact, "visit": visit, "stale": stale},
+    )
+
+
+def _rebound(form: VisitForm, posted: QueryDict, **values) -> VisitForm:
+    """The same form bound to the same input, with `values` replacing what was posted."""
+    data = posted.copy()
+    for name, value in values.items():
+        data[name] = value
+    rebound = VisitForm(data, initial=form.initial)
+    for name in set(rebound.fields) - set(form.fields):
+        del rebound.fields[name]
+    rebound.is_valid()
+    return rebound
 
 
 @require_safe

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import IdempotencyKeyField, VersionField
 from members.models import Member, Organisation
 
 from .models import PledgeRating, PledgeState
@@ -23,9 +24,16 @@ class PledgeCreateForm(forms.Form):
     description = forms.CharField(
         label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    idempotency_key = IdempotencyKeyField()
 
 
-class PledgeMakePublicForm(forms.Form):
+class PledgeStepForm(forms.Form):
+    """A step of a pledge, sent with the version the pledge had when its page was opened."""
+
+    version = VersionField()
+
+
+class PledgeMakePublicForm(PledgeStepForm):
     made_public_on = forms.DateField(label=_("Made public on"), widget=DATE_WIDGET, initial=timezone.localdate)
 
 
@@ -34,11 +42,11 @@ class PledgeProgressForm(forms.Form):
     note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PledgeReportForm(forms.Form):
+class PledgeReportForm(PledgeStepForm):
     report = forms.CharField(label=_("How the pledge was kept"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class PledgeEvaluateForm(forms.Form):
+class PledgeEvaluateForm(PledgeStepForm):
     rating = forms.ChoiceField(label=_("Rating"), choices=PledgeRating.choices)
     evaluation = forms.CharField(label=_("Evaluation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 

@@ -44,6 +44,10 @@ class Pledge(models.Model):
         blank=True,
         related_name="+",
     )
+    # The hidden token of the form that made it (liaison.forms.IdempotencyKeyField): one object per post.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True, editable=False)
+    # Raised by every edit (liaison.services.version_claim): an edit opened on an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -55,6 +59,11 @@ class Pledge(models.Model):
             models.CheckConstraint(condition=~Q(state="evaluated") | ~Q(rating=""), name="pledge_evaluated_has_rating"),
             models.CheckConstraint(
                 condition=Q(state="pledged") | Q(made_public_on__isnull=False), name="pledge_public_has_date"
+            ),
+            models.UniqueConstraint(
+                fields=["member", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="pledge_idempotency_key_unique",
             ),
         ]
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from liaison.paths import ancestor_paths
+from liaison.services import version_claim
 from members.models import Member, MemberCategory, Organisation
 from members.scoping import get_scope
 from members.selectors import ReviewRefusal, review_refusal
@@ -43,9 +44,16 @@ def _require_self_or_manager(*, member: Member, by: User, message: str) -> None:
         raise PermissionDenied(message)
 
 
-def _locked(pledge: Pledge) -> Pledge:
-    """The pledge's row, locked until the transaction ends, so two steps cannot cross."""
-    return Pledge.objects.select_for_update().select_related("member__organisation").get(pk=pledge.pk)
+def _locked(pledge: Pledge, expected_version: int | None = None, *, step: bool = True) -> Pledge:
+    """The pledge's row, locked until the transaction ends, so two steps cannot cross.
+
+    A step (make public, report, evaluate) also claims the next version: opened on an older
+    one (the pledge moved on since the page was opened), it is refused (`StaleEdit`).
+    """
+    locked = Pledge.objects.select_for_update().select_related("member__organisation").get(pk=pledge.pk)
+    if step:
+        version_claim(locked, expected_version)
+    return locked
 
 
 def _require_state(pledge: Pledge, expected: str, message: str) -> None:
@@ -57,27 +65,40 @@ def _require_state(pledge: Pledge, expected: str, message: str) -> None:
 
 
 @transaction.atomic
-def pledge_create(*, member: Member, by: User, year: int, title: str, description: str = "") -> Pledge:
-    """A member pledges something for the year: at most two pledges a year."""
+def pledge_create(
+    *, member: Member, by: User, year: int, title: str, description: str = "", idempotency_key: str = ""
+) -> Pledge:
+    """A member pledges something for the year: at most two pledges a year.
+
+    The form's idempotency key makes a second post of the same form return the first pledge
+    (the member's row is locked first, so one sent twice at once finds the first once it commits).
+    """
     _require_self(member=member, by=by)
     # Lock the member so two pledges sent at once cannot both pass the yearly limit.
     Member.objects.select_for_update().filter(pk=member.pk).first()
+    existing = Pledge.objects.filter(member=member)
+    if idempotency_key and (found := existing.filter(idempotency_key=idempotency_key).first()) is not None:
+        return found
     if Pledge.objects.filter(member=member, year=year).count() >= MAX_PLEDGES_PER_YEAR:
         raise ValidationError(
             _("You already have %(count)s pledges for %(year)s: one or two concrete things a year is the rule.")
             % {"count": MAX_PLEDGES_PER_YEAR, "year": year}
         )
-    pledge = Pledge(member=member, year=year, title=title.strip(), description=description.strip())
+    pledge = Pledge(
+        member=member, year=year, title=title.strip(), description=description.strip(), idempotency_key=idempotency_key
+    )
     pledge.full_clean()
     pledge.save()
     return pledge
 
 
 @transaction.atomic
-def pledge_make_public(*, pledge: Pledge, by: User, made_public_on: date | None = None) -> Pledge:
+def pledge_make_public(
+    *, pledge: Pledge, by: User, made_public_on: date | None = None, expected_version: int | None = None
+) -> Pledge:
     """亮诺: the pledge is shown to the public from this day."""
     _require_self(member=pledge.member, by=by)
-    pledge = _locked(pledge)
+    pledge = _locked(pledge, expected_version)
     _require_state(pledge, PledgeState.PLEDGED, _("Only a new pledge can be made public; this one is %(state)s."))
     made_public_on = made_public_on or timezone.localdate()
     if made_public_on > timezone.localdate():
@@ -93,7 +114,7 @@ def pledge_make_public(*, pledge: Pledge, by: User, made_public_on: date | None 
 def pledge_progress_add(*, pledge: Pledge, by: User, happened_on: date, note: str) -> PledgeProgress:
     """践诺: what was done, while the pledge is public and not yet reported."""
     _require_self(member=pledge.member, by=by)
-    pledge = _locked(pledge)
+    pledge = _locked(pledge, step=False)  # an entry is added; the pledge itself does not change
     _require_state(
         pledge, PledgeState.PUBLIC, _("Progress is recorded while a pledge is public; this one is %(state)s.")
     )
@@ -108,10 +129,10 @@ def pledge_progress_add(*, pledge: Pledge, by: User, happened_on: date, note: st
 
 
 @transaction.atomic
-def pledge_report(*, pledge: Pledge, by: User, report: str) -> Pledge:
+def pledge_report(*, pledge: Pledge, by: User, report: str, expected_version: int | None = None) -> Pledge:
     """述诺: the member reports how the pledge was kept."""
     _require_self(member=pledge.member, by=by)
-    pledge = _locked(pledge)
+    pledge = _locked(pledge, expected_version)
     _require_state(pledge, PledgeState.PUBLIC, _("Only a public pledge can be reported on; this one is %(state)s."))
     if not report.strip():
         raise ValidationError({"report": _("Write how the pledge was kept.")})
@@ -142,12 +163,14 @@ def pledge_evaluate_refusal(*, pledge: Pledge, by: User) -> str | None:
 
 
 @transaction.atomic
-def pledge_evaluate(*, pledge: Pledge, by: User, rating: str, evaluation: str = "") -> Pledge:
+def pledge_evaluate(
+    *, pledge: Pledge, by: User, rating: str, evaluation: str = "", expected_version: int | None = None
+) -> Pledge:
     """评诺: a manager of the member's organisation rates the reported pledge."""
     refusal = pledge_evaluate_refusal(pledge=pledge, by=by)
     if refusal is not None:
         raise PermissionDenied(refusal)
-    pledge = _locked(pledge)
+    pledge = _locked(pledge, expected_version)
     _require_state(pledge, PledgeState.REPORTED, _("Only a reported pledge can be evaluated; this one is %(state)s."))
     if rating not in PledgeRating.values:
         raise ValidationError({"rating": _("Choose a rating.")})

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.services import StaleEdit
 from members import selectors as member_selectors
 from members.models import Member, MemberCategory
 
@@ -25,6 +26,7 @@ from .forms import (
     PledgeProgressForm,
     PledgeReportForm,
     PledgeReviewFilterForm,
+    PledgeStepForm,
     ServicePostForm,
 )
 from .models import CommunityRegistration, Pledge, PledgeState
@@ -89,12 +91,29 @@ def pledge_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_GET
 def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResponse:
     pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge_id)
+    return _render_detail(request, pledge)
+
+
+STEP_FORMS = {
+    "public_form": PledgeMakePublicForm,
+    "progress_form": PledgeProgressForm,
+    "report_form": PledgeReportForm,
+    "evaluate_form": PledgeEvaluateForm,
+}
+
+
+def _render_detail(request: AuthenticatedHttpRequest, pledge: Pledge, kept: dict | None = None) -> HttpResponse:
+    """The pledge's page; `kept` is a step form filled with what the user sent, in place of the empty one."""
     scope = request.scope
     is_owner = scope.member is not None and pledge.member_id == scope.member.pk
     can_evaluate = (
         pledge.state == PledgeState.REPORTED
         and services.pledge_evaluate_refusal(pledge=pledge, by=request.user) is None
     )
+    forms = {
+        name: form_class(initial={"version": pledge.version} if issubclass(form_class, PledgeStepForm) else None)
+        for name, form_class in STEP_FORMS.items()
+    }
     return render(
         request,
         "pledges/pledge_detail.html",
@@ -103,10 +122,8 @@ def pledge_detail(request: AuthenticatedHttpRequest, pledge_id: int) -> HttpResp
             "progress": pledge.progress.order_by("happened_on", "id"),
             "is_owner": is_owner,
             "can_evaluate": can_evaluate,
-            "public_form": PledgeMakePublicForm(),
-            "progress_form": PledgeProgressForm(),
-            "report_form": PledgeReportForm(),
-            "evaluate_form": PledgeEvaluateForm(),
+            **forms,
+            **(kept or {}),
         },
     )
 
@@ -118,8 +135,24 @@ def _own_pledge_or_404(request: AuthenticatedHttpRequest, pledge_id: int) -> Ple
 
 def _pledge_step(request: AuthenticatedHttpRequest, pledge: Pledge, form, step, success: str) -> HttpResponse:
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        if isinstance(form, PledgeStepForm):
+            data["expected_version"] = data.pop("version")
         try:
-            step(pledge=pledge, by=request.user, **form.cleaned_data)
+            step(pledge=pledge, by=request.user, **data)
+        except StaleEdit as error:
+            # The pledge moved on since the page was opened: the page as it is now, with what the
+            # user wrote kept in their form (sent again, it applies to the pledge as it is now).
+            messages.error(request, error.messages[0])
+            pledge = selectors.pledge_get_for_user(user=request.user, pledge_id=pledge.pk)
+            name = next(name for name, form_class in STEP_FORMS.items() if isinstance(form, form_class))
+            kept = type(form)(initial={**form.cleaned_data, "version": pledge.version})
+            sent = [
+                (form.fields[field].label, dict(getattr(form.fields[field], "choices", ())).get(value, value))
+                for field, value in form.cleaned_data.items()
+                if field != "version" and value not in ("", None)
+            ]
+            return _render_detail(request, pledge, {name: kept, "sent": sent})
         except ValidationError as error:
             _flash_errors(request, error.messages)
         else:

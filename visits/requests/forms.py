@@ -3,6 +3,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from liaison.forms import IdempotencyKeyField, VersionField
 from members.models import Contact, Member, Organisation
 
 from .models import RequestSource, RequestState
@@ -18,6 +19,7 @@ class RequestCreateForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=RequestSource.choices, initial=RequestSource.VISIT)
     summary = forms.CharField(label=pgettext_lazy("request", "Summary"), max_length=200)
     details = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    idempotency_key = IdempotencyKeyField()
 
     def __init__(
         self,
@@ -61,6 +63,7 @@ class RequestTransitionForm(forms.Form):
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text=_("When assigning."),
     )
+    version = VersionField()
 
     def __init__(self, *args, states: list[str], responsible_choices: QuerySet[Member] | None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -67,6 +67,10 @@ class Request(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The hidden token of the form that made it (liaison.forms.IdempotencyKeyField): one object per post.
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True, editable=False)
+    # Raised by every edit (liaison.services.version_claim): an edit opened on an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -82,6 +86,11 @@ class Request(models.Model):
                 condition=~Q(state__in=["assigned", "in_progress"])
                 | (Q(responsible__isnull=False) & Q(deadline__isnull=False)),
                 name="request_assigned_has_owner_and_deadline",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="request_idempotency_key_unique",
             ),
         ]
 

@@ -37,6 +37,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from liaison.services import create_once, version_claim
 from members.models import Contact, Member, Organisation
 from members.scoping import get_scope
 from members.selectors import ReviewRefusal, review_refusal
@@ -178,8 +179,13 @@ def request_create(
     contact: Contact | None = None,
     visit: Visit | None = None,
     by: User,
+    idempotency_key: str = "",
 ) -> Request:
-    """Record a request as received, with the first step of its history."""
+    """Record a request as received, with the first step of its history.
+
+    The form's idempotency key makes a second post of the same form return the first
+    request instead of recording it twice (`liaison.services.create_once`).
+    """
     if visit is not None:
         visit_contact = visit.pairing.contact
         if contact is None:
@@ -190,20 +196,24 @@ def request_create(
         raise ValidationError(_("The contact does not belong to this organisation."))
     _check_may_create(by=by, organisation=organisation, source=source, contact=contact, visit=visit)
 
-    request = Request(
-        organisation=organisation,
-        source=source,
-        summary=summary,
-        details=details,
-        contact=contact,
-        visit=visit,
-        state=RequestState.RECEIVED,
-        created_by=by,
-    )
-    request.full_clean()
-    request.save()
-    RequestTransition.objects.create(request=request, from_state="", to_state=RequestState.RECEIVED, by=by)
-    return request
+    def create() -> Request:
+        request = Request(
+            organisation=organisation,
+            source=source,
+            summary=summary,
+            details=details,
+            contact=contact,
+            visit=visit,
+            state=RequestState.RECEIVED,
+            created_by=by,
+            idempotency_key=idempotency_key,
+        )
+        request.full_clean()
+        request.save()
+        RequestTransition.objects.create(request=request, from_state="", to_state=RequestState.RECEIVED, by=by)
+        return request
+
+    return create_once(existing=Request.objects.filter(created_by=by), key=idempotency_key, create=create)
 
 
 # Moving through the workflow -------------------------------------------------------
@@ -232,14 +242,21 @@ def request_transition(
     comment: str = "",
     responsible: Member | None = None,
     deadline: date | None = None,
+    expected_version: int | None = None,
 ) -> Request:
-    """Move the request one step, if the workflow and the user's role allow it; record the step."""
+    """Move the request one step, if the workflow and the user's role allow it; record the step.
+
+    `expected_version` is the version of the request when its page was opened: if it has
+    moved since, the step is refused (`liaison.services.StaleEdit`), not taken from the
+    wrong state.
+    """
     # Lock the row: two people moving the same request at once must not both succeed.
     current = (
         Request.objects.select_for_update(of=("self",)).select_related("organisation", "responsible").get(pk=request.pk)
     )
     if not request_can_transition(request=current, by=by):
         raise PermissionDenied(_("You cannot move this request."))
+    version_claim(current, expected_version)
     if to_state not in RequestState.values:
         raise ValidationError(_("There is no state called “%(state)s”.") % {"state": to_state})
     if to_state not in TRANSITIONS[current.state]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.services import StaleEdit
 from members import selectors as member_selectors
 from members.models import Contact
 from pairings.selectors import active_contact_ids_for_member
@@ -128,6 +129,7 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 contact=contact,
                 visit=visit,
                 by=request.user,
+                idempotency_key=data["idempotency_key"],
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -148,6 +150,7 @@ def _transition_form(request: AuthenticatedHttpRequest, obj: Request, data=None)
         data,
         states=states,
         responsible_choices=selectors.responsible_choices(user=request.user, request=obj) if manages else None,
+        initial={"version": obj.version},
     )
 
 
@@ -189,7 +192,19 @@ def request_transition(request: AuthenticatedHttpRequest, request_id: int) -> Ht
                 comment=data["comment"],
                 responsible=data.get("responsible"),
                 deadline=data.get("deadline"),
+                expected_version=data["version"],
             )
+        except StaleEdit as error:
+            # The request as it is now, with the step the user asked for still filled in.
+            obj = _request_or_404(request, request_id)
+            posted = request.POST.copy()
+            posted["version"] = str(obj.version)
+            form = _transition_form(request, obj, posted)
+            if form is None:
+                messages.error(request, error.messages[0])
+                return _render_detail(request, obj, None)
+            form.is_valid()
+            _add_errors(form, error)
         except ValidationError as error:
             _add_errors(form, error)
         else:
