@@ -5,13 +5,29 @@ is_staff or stored permissions: a branch secretary can sign in as soon as they a
 This is the ground floor: no app is imported at module level, so every app may build on it.
 """
 
+import re
+from functools import wraps
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
-from django.http import Http404, HttpRequest
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
+
+# The admin's query strings (filters, search, ordering, page): values longer than this, or holding a
+# number too long for any integer column, are a 400 rather than a database error.
+ADMIN_QUERY_VALUE_MAX = 1000
+_TOO_MANY_DIGITS = re.compile(r"[0-9]{19,}")
+
+
+def admin_query_is_sane(query: QueryDict) -> bool:
+    return all(
+        len(value) <= ADMIN_QUERY_VALUE_MAX and not _TOO_MANY_DIGITS.search(value)
+        for _key, values in query.lists()
+        for value in values
+    )
 
 
 class LiaisonAdminSite(admin.AdminSite):
@@ -24,6 +40,18 @@ class LiaisonAdminSite(admin.AdminSite):
 
         user = request.user
         return user.is_active and (user.is_staff or get_scope(user).has_staff_role)
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page refuses absurd query values (`?id__gte=<40 digits>`, 100,000 characters) with a 400."""
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def bounded(request, *args, **kwargs):
+            if not admin_query_is_sane(request.GET):
+                raise BadRequest("absurd value in the admin's query string")
+            return inner(request, *args, **kwargs)
+
+        return bounded
 
 
 admin_site = LiaisonAdminSite(name="admin")
