@@ -284,7 +284,7 @@ class SurveyResponse(models.Model):
         Member, verbose_name=_("party member"), on_delete=models.CASCADE, related_name="survey_responses"
     )
     rating = models.CharField(_("rating"), max_length=20, choices=SatisfactionRating.choices)
-    comment = models.TextField(_("comment"), max_length=500, blank=True)
+    comment = models.TextField(_("comment"), max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     submitted_on = models.DateField(_("submitted on"))
 
     class Meta:
