@@ -210,6 +210,10 @@ else:
 # Roster imports above this many rows go to a Celery worker with a progress page.
 ROSTER_IMPORT_INLINE_MAX_ROWS = env.int("ROSTER_IMPORT_INLINE_MAX_ROWS", default=300)
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Limits under which a roster workbook is parsed (members/roster.py check_workbook, _read_rows).
+ROSTER_IMPORT_MAX_UNPACKED_BYTES = env.int("ROSTER_IMPORT_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
+ROSTER_IMPORT_MAX_ROWS = env.int("ROSTER_IMPORT_MAX_ROWS", default=20_000)
+ROSTER_IMPORT_MAX_COLUMNS = env.int("ROSTER_IMPORT_MAX_COLUMNS", default=60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ROSTER_IMPORT_MAX_BYTES
 
 # Field work: a visit log can be edited by its author for this many days (and never

@@ -388,6 +388,8 @@ class ImportJob(Job):
     created_count = models.PositiveIntegerField(_("created"), default=0)
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     problems = models.JSONField(_("problems"), default=list, blank=True)
+    # What a successful import changed: {"fields": {key: rows}, "rows": [{"line", "name", "fields"}], "kept": [key]}
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
 
     class Meta(Job.Meta):
         verbose_name = _("roster import")
@@ -400,3 +402,27 @@ class ImportJob(Job):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def change_summary(self) -> list[tuple[str, int]]:
+        """(column label, rows changed) for each field the import changed, in the template's order."""
+        from .roster import COLUMNS  # the roster module imports these models
+
+        counts = (self.changes or {}).get("fields", {})
+        return [(str(column.header), counts[column.key]) for column in COLUMNS[self.kind] if column.key in counts]
+
+    @property
+    def changed_rows(self) -> list[dict]:
+        from .roster import column_label
+
+        return [
+            {**row, "labels": [column_label(self.kind, key) for key in row["fields"]]}
+            for row in (self.changes or {}).get("rows", [])
+        ]
+
+    @property
+    def kept_columns(self) -> list[str]:
+        """The optional columns the file lacked: their stored values were left as they were."""
+        from .roster import column_label
+
+        return [column_label(self.kind, key) for key in (self.changes or {}).get("kept", [])]

@@ -36,7 +36,10 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         job = services.import_job_create(
-            user=request.user, kind=form.cleaned_data["kind"], filename=upload.name, content=upload.read()
+            user=request.user,
+            kind=form.cleaned_data["kind"],
+            filename=upload.name,
+            content=form.cleaned_data["content"],
         )
         return redirect("members:import_detail", job_id=job.pk)
     recent = ImportJob.objects.filter(created_by=request.user).defer("content")[:10]
