@@ -118,7 +118,7 @@ def _parse_date(value: Any) -> date | None:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and int(value) in EXCEL_SERIALS:
         converted = from_excel(value)
-        return converted.date() if isinstance(converted, datetime) else converted  # type: ignore[return-value]
+        return converted.date() if isinstance(converted, datetime) else converted
     text = _halfwidth(value)
     match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
     if match:
@@ -450,6 +450,9 @@ CSV_ADVICE = gettext_lazy(
 )
 
 
+TOO_MANY_ROWS = gettext_lazy("The file has more than %(rows)s rows. Split it into several files.")
+
+
 def _first_sheet_path(archive: zipfile.ZipFile) -> str | None:
     """The part holding the first worksheet, from workbook.xml and its relationships (both small)."""
     try:
@@ -510,10 +513,7 @@ def _read_rows(content: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
         for line, row in enumerate(rows, start=1):
             if line > limit:
                 if any(_text(cell) for cell in row):
-                    raise RosterFileError(
-                        _("The file has more than %(rows)s rows. Split it into several files.")
-                        % {"rows": settings.ROSTER_IMPORT_MAX_ROWS}
-                    )
+                    raise RosterFileError(TOO_MANY_ROWS % {"rows": settings.ROSTER_IMPORT_MAX_ROWS})
                 continue
             yield line, row
     except RosterFileError:
@@ -585,9 +585,13 @@ def parse_roster(*, kind: str, content: bytes, manageable: dict[str, Organisatio
     )
     seen_keys: dict[tuple, int] = {}
 
+    filled = 0
     for line, raw in rows:
         if all(_text(cell) == "" for cell in raw):
             continue
+        filled += 1
+        if filled > settings.ROSTER_IMPORT_MAX_ROWS:
+            raise RosterFileError(TOO_MANY_ROWS % {"rows": settings.ROSTER_IMPORT_MAX_ROWS})
         values: dict[str, Any] = {}
         problems: list[RowProblem] = []
         for column in present:
@@ -615,7 +619,7 @@ def parse_roster(*, kind: str, content: bytes, manageable: dict[str, Organisatio
     return parsed
 
 
-def _parse_cell(column: Column, cell: Any, lookup: dict[str, str] | None, model: type) -> Any:
+def _parse_cell(column: Column, cell: Any, lookup: dict[str, str] | None, model: type[Member] | type[Contact]) -> Any:
     if column.parse is not None:
         value = column.parse(cell)
         if column.required and value in (None, ""):
@@ -631,7 +635,7 @@ def _parse_cell(column: Column, cell: Any, lookup: dict[str, str] | None, model:
         raise ValidationError(_("This column is required."))
     if lookup is None:
         if column.model_field:
-            limit = model._meta.get_field(column.model_field).max_length
+            limit = getattr(model._meta.get_field(column.model_field), "max_length", None)
             if limit and len(text) > limit:
                 raise ValidationError(
                     _("At most %(limit)s characters (this cell has %(length)s).")

@@ -501,7 +501,7 @@ def _row_problems(line: int, error: ValidationError, parsed: ParsedRoster) -> li
     """A model's refusal as problems, each under the file's column for the field it names."""
     if not hasattr(error, "error_dict"):
         return [RowProblem(line, message) for message in error.messages]
-    problems = []
+    problems: list[RowProblem] = []
     for name, errors in error.message_dict.items():
         key = _ARGUMENT_COLUMNS.get(name, _FIELD_COLUMNS.get(name, name))
         column = parsed.headers.get(key, "")

@@ -16,7 +16,7 @@ class TermAdminForm(forms.ModelForm):
         fields = ["organisation", "name", "kind", "starts_on", "ends_on", "is_current", "closed_at"]
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         organisation, starts_on, ends_on = (cleaned.get(name) for name in ("organisation", "starts_on", "ends_on"))
         if organisation is not None and starts_on is not None and ends_on is not None:
             services.check_term_dates(

@@ -157,7 +157,7 @@ def test_every_free_text_column_and_text_box_is_capped():
         module = importlib.import_module(module_name)
         for name, form_class in inspect.getmembers(module, inspect.isclass):
             if issubclass(form_class, forms.BaseForm) and form_class.__module__ == module_name:
-                for field_name, field in form_class.base_fields.items():
+                for field_name, field in form_class.base_fields.items():  # type: ignore[attr-defined]
                     if type(field) in (forms.CharField,) and field.max_length is None:
                         uncapped.append(f"{module_name}.{name}.{field_name}")
     assert uncapped == []
