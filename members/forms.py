@@ -31,7 +31,7 @@ class RosterUploadForm(forms.Form):
             )
         content = upload.read()
         try:
-            check_workbook(content)
+            check_workbook(content).close()
         except RosterFileError as error:
             raise forms.ValidationError(str(error)) from None
         self.cleaned_data["content"] = content

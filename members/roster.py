@@ -488,20 +488,21 @@ def estimate_rows(content: bytes) -> int:
         archive = check_workbook(content)
     except RosterFileError:
         return 0
-    path = _first_sheet_path(archive) or "xl/worksheets/sheet1.xml"
-    try:
-        info = archive.getinfo(path)
-    except KeyError:
-        return 0
-    if info.file_size > INLINE_SCAN_BYTES:
-        return settings.ROSTER_IMPORT_MAX_ROWS + 1
-    xml = archive.read(info).decode("utf-8", "replace")
+    with archive:
+        path = _first_sheet_path(archive) or "xl/worksheets/sheet1.xml"
+        try:
+            info = archive.getinfo(path)
+        except KeyError:
+            return 0
+        if info.file_size > INLINE_SCAN_BYTES:
+            return settings.ROSTER_IMPORT_MAX_ROWS + 1
+        xml = archive.read(info).decode("utf-8", "replace")
     return sum(1 for row in re.finditer(r"<row\b.*?</row>", xml, re.S) if re.search(r"<v>|<v |<is>", row.group(0)))
 
 
 def _read_rows(content: bytes) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(line, cell values) of the first sheet, within the row and column limits."""
-    check_workbook(content)
+    check_workbook(content).close()
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises many types for a bad file

@@ -415,9 +415,8 @@ class ImportChanges:
         return {"fields": self.fields, "rows": self.rows, "kept": parsed.missing_optional}
 
 
-# A service argument → the roster column it comes from (for problems found while writing).
+# A service's field name → the roster column it comes from (for problems found while writing).
 _ARGUMENT_COLUMNS = {"role_codes": "roles", "reason_codes": "reasons"}
-_FIELD_COLUMNS = {"roles": "roles", "reasons": "reasons"}
 
 
 def _write_rows(job: ImportJob, parsed: ParsedRoster) -> ImportChanges:
@@ -503,10 +502,8 @@ def _row_problems(line: int, error: ValidationError, parsed: ParsedRoster) -> li
         return [RowProblem(line, message) for message in error.messages]
     problems: list[RowProblem] = []
     for name, errors in error.message_dict.items():
-        key = _ARGUMENT_COLUMNS.get(name, _FIELD_COLUMNS.get(name, name))
-        column = parsed.headers.get(key, "")
-        if name == "__all__" and any("id_number" in message or "phone" in message for message in errors):
-            column = ""
+        key = _ARGUMENT_COLUMNS.get(name, name)
+        column = parsed.headers.get(key, "")  # "__all__" (a constraint of the whole record) has none
         problems.extend(RowProblem(line, message, column) for message in errors)
     return problems
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import translation
 
 from liaison.params import LONG_TEXT_MAX, SEARCH_MAX_LENGTH, int_param
 from pairings import services as pairing_services
@@ -24,6 +25,13 @@ from visits.models import Visit
 pytestmark = pytest.mark.django_db
 
 FORM_ENCODED = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """The services' messages below are quoted in English (pages choose it with the language cookie)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(
