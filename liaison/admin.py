@@ -18,7 +18,9 @@ Every write through the admin is scoped twice, here, for every app:
   term's...), or the form answers with an error and nothing is written.
 """
 
+import re
 from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -29,11 +31,11 @@ from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.contrib.admin.views.main import ORDER_VAR
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import BadRequest, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import F, Model, QuerySet
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.expressions import BaseExpression
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
@@ -81,6 +83,20 @@ class ScopedAutocompleteJsonView(AutocompleteJsonView):
         return queryset.filter(pk__in=scoped.values("pk"))
 
 
+# The admin's query strings (filters, search, ordering, page): values longer than this, or holding a
+# number too long for any integer column, are a 400 rather than a database error.
+ADMIN_QUERY_VALUE_MAX = 1000
+_TOO_MANY_DIGITS = re.compile(r"[0-9]{19,}")
+
+
+def admin_query_is_sane(query: QueryDict) -> bool:
+    return all(
+        len(value) <= ADMIN_QUERY_VALUE_MAX and not _TOO_MANY_DIGITS.search(value)
+        for _key, values in query.lists()
+        for value in values
+    )
+
+
 class LiaisonAdminSite(admin.AdminSite):
     site_header = _("Liaison administration")
     site_title = _("Liaison")
@@ -125,6 +141,18 @@ class LiaisonAdminSite(admin.AdminSite):
             if request.method == "POST" and request.user.is_authenticated:
                 account_password_logged(by=request.user, account=request.user, password_before=password_before)
         return response
+
+    def admin_view(self, view, cacheable=False):
+        """Every admin page refuses absurd query values (`?id__gte=<40 digits>`, 100,000 characters) with a 400."""
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(view)
+        def bounded(request, *args, **kwargs):
+            if not admin_query_is_sane(request.GET):
+                raise BadRequest("absurd value in the admin's query string")
+            return inner(request, *args, **kwargs)
+
+        return bounded
 
 
 admin_site = LiaisonAdminSite(name="admin")

@@ -1,5 +1,7 @@
 """Form fields every app shares. No app is imported here.
 
+- `WorkDateField`, `LongTextField`: a work date within range, a text box capped (liaison.params).
+
 - `IdempotencyKeyField`: a hidden random token rendered in every form that creates something
   (a visit log, a request, a pledge, a roster import). A double tap or a resent form
   posts the same token twice; the service finds the object the first post made
@@ -11,11 +13,15 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from .params import LONG_TEXT_MAX, check_work_date
+
+DATE_INPUT = {"format": "%Y-%m-%d", "attrs": {"type": "date"}}
 IDEMPOTENCY_KEY_LENGTH = 64
 FORM_DAMAGED = _("This form is damaged: reload the page and fill it in again.")
 
@@ -49,3 +55,19 @@ class VersionField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**31 - 1)
         super().__init__(**kwargs)
+
+
+class WorkDateField(forms.DateField):
+    """A date of the work (a visit, a term, a deadline), within `liaison.params.check_work_date`'s range."""
+
+    def validate(self, value: date | None) -> None:
+        super().validate(value)
+        check_work_date(value)
+
+
+class LongTextField(forms.CharField):
+    """A text box capped at `LONG_TEXT_MAX` characters, with the count in the error message."""
+
+    def __init__(self, *, max_length: int = LONG_TEXT_MAX, **kwargs) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        super().__init__(max_length=max_length, **kwargs)

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "liaison.middleware.RejectNulMiddleware",
     "liaison.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -154,6 +155,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # is locked as a whole; it is set well above one person's typing errors, since a campus or
 # an office often reaches the site through one shared address (0 switches it off).
 # Administrators see and lift lockouts in the admin (each lift is in the account log).
+# The username django-axes records is cut to the accounts' limit (a longer one is no account).
+AXES_USERNAME_CALLABLE = "liaison.login.axes_username"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
@@ -291,6 +294,10 @@ if JOB_MAX_ATTEMPTS < 1:
 # Roster imports above this many rows go to a Celery worker with a progress page.
 ROSTER_IMPORT_INLINE_MAX_ROWS = env.int("ROSTER_IMPORT_INLINE_MAX_ROWS", default=300)
 ROSTER_IMPORT_MAX_BYTES = env.int("ROSTER_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# Limits under which a roster workbook is parsed (members/roster.py check_workbook, _read_rows).
+ROSTER_IMPORT_MAX_UNPACKED_BYTES = env.int("ROSTER_IMPORT_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
+ROSTER_IMPORT_MAX_ROWS = env.int("ROSTER_IMPORT_MAX_ROWS", default=20_000)
+ROSTER_IMPORT_MAX_COLUMNS = env.int("ROSTER_IMPORT_MAX_COLUMNS", default=60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = ROSTER_IMPORT_MAX_BYTES
 
 # Field work: a visit log can be edited by its author for this many days (and never

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from liaison import views
 from liaison.admin import admin_site
+from liaison.login import LoginForm
 from members import urls as member_urls
 from reports.views import survey_answer
 
@@ -16,7 +17,11 @@ member_pages = [
 
 urlpatterns = [
     path("admin/", admin_site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/two-factor/", include("liaison.security.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

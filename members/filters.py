@@ -2,12 +2,14 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from liaison.params import SEARCH_MAX_LENGTH
+
 from .models import Contact, ContactCategory, ContactReason, Member, MemberCategory, Organisation
 from .scoping import get_scope
 
 
 class ContactFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_search")
+    q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=SEARCH_MAX_LENGTH)
     category = django_filters.ChoiceFilter(label=_("Category"), choices=ContactCategory.choices)
     reason = django_filters.ModelChoiceFilter(
         label=_("Reason"), field_name="reasons", queryset=ContactReason.objects.all()
@@ -41,7 +43,9 @@ class ContactFilter(django_filters.FilterSet):
 
 
 class MemberFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), field_name="name", lookup_expr="icontains")
+    q = django_filters.CharFilter(
+        label=_("Search"), field_name="name", lookup_expr="icontains", max_length=SEARCH_MAX_LENGTH
+    )
     category = django_filters.ChoiceFilter(label=_("Category"), choices=MemberCategory.choices)
 
     class Meta:

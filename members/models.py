@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -7,6 +8,7 @@ from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
 from liaison.jobs import Job, JobStatus
+from liaison.params import LONG_TEXT_MAX
 from liaison.paths import STEPLEN
 
 from .masking import mask_address, mask_id_number, mask_phone
@@ -271,7 +273,9 @@ class Contact(models.Model):
     id_number = models.CharField(_("ID number"), max_length=18, blank=True, validators=[validate_id_number])
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     address = models.CharField(_("address"), max_length=200, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(
+        _("notes"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords(m2m_fields=[reasons])
@@ -412,11 +416,13 @@ class ImportJob(Job):
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True, editable=False)
 
     # A run delivered again after its worker died counts from zero.
-    reset_on_claim = {"total_rows": 0, "created_count": 0, "updated_count": 0, "problems": []}
+    reset_on_claim = {"total_rows": 0, "created_count": 0, "updated_count": 0, "problems": [], "changes": {}}
     # The upload holds personal data: gone however the import ends (its rows, if any, are in the tables).
     cleared_on_end = {"content": b""}
     stopped_message = _("The background worker stopped during the import. Nothing was imported; upload the file again.")
     not_taken_message = _("No background worker took the import in time. Nothing was imported; upload the file again.")
+    # What a successful import changed: {"fields": {key: rows}, "rows": [{"line", "name", "fields"}], "kept": [key]}
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
 
     class Meta(Job.Meta):
         verbose_name = _("roster import")
@@ -434,6 +440,30 @@ class ImportJob(Job):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def change_summary(self) -> list[tuple[str, int]]:
+        """(column label, rows changed) for each field the import changed, in the template's order."""
+        from .roster import COLUMNS  # the roster module imports these models
+
+        counts = (self.changes or {}).get("fields", {})
+        return [(str(column.header), counts[column.key]) for column in COLUMNS[self.kind] if column.key in counts]
+
+    @property
+    def changed_rows(self) -> list[dict]:
+        from .roster import column_label
+
+        return [
+            {**row, "labels": [column_label(self.kind, key) for key in row["fields"]]}
+            for row in (self.changes or {}).get("rows", [])
+        ]
+
+    @property
+    def kept_columns(self) -> list[str]:
+        """The optional columns the file lacked: their stored values were left as they were."""
+        from .roster import column_label
+
+        return [column_label(self.kind, key) for key in (self.changes or {}).get("kept", [])]
 
 
 class AccountEvent(models.Model):

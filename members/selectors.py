@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from liaison.params import int_param
 from liaison.paths import outermost, subtree_q
 from liaison.selectors import object_for_user
 
@@ -55,10 +56,10 @@ def organisation_manageable_get(
     *, user: User | AnonymousUser, organisation_id: str | int | None
 ) -> Organisation | None:
     """An organisation the user manages, from a submitted id; None for anything else, malformed ids included."""
-    if not str(organisation_id or "").isdigit():
+    pk = int_param(organisation_id)
+    if pk is None:
         return None
-    assert organisation_id is not None  # None is not digits
-    return organisation_manageable_list(user=user).filter(pk=organisation_id).first()
+    return organisation_manageable_list(user=user).filter(pk=pk).first()
 
 
 def member_list(*, user: User | AnonymousUser) -> QuerySet[Member]:

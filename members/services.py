@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,6 @@ from django.db import transaction
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import load_workbook
 
 from liaison.jobs import JobLost, job_atomic, job_enqueue, job_fail, job_language, job_progress, job_start, job_succeed
 from liaison.paths import root_path
@@ -38,9 +36,10 @@ from .models import (
     OrganisationKind,
     SensitiveAccess,
 )
-from .roster import ParsedRoster, RosterFileError, RowProblem, parse_roster
+from .roster import ParsedRoster, RosterFileError, RowProblem, estimate_rows, parse_roster
 from .scoping import forget_scope, get_scope
 from .selectors import account_home, account_is_manageable, lockout_usernames_q, organisation_manageable_list
+from .validators import name_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -117,6 +116,24 @@ def check_contact_reasons(*, category: str, reason_codes: Iterable[str]) -> None
         )
 
 
+class _Keep:
+    """The value a field keeps on an update when the caller does not name it (a roster column the file lacks)."""
+
+    def __repr__(self) -> str:
+        return "KEEP"
+
+
+KEEP: Any = _Keep()
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not KEEP}
+
+
+def _changed_fields(instance: Any, values: dict[str, Any]) -> list[str]:
+    return [name for name, value in values.items() if getattr(instance, name) != value]
+
+
 @transaction.atomic
 def member_save(
     *,
@@ -127,36 +144,42 @@ def member_save(
     category: str,
     status: str,
     id_number: str,
-    phone: str = "",
-    joined_on: date | None = None,
-    role_codes: Iterable[str] = (),
-) -> tuple[Member, bool]:
+    phone: str = KEEP,
+    joined_on: date | None = KEEP,
+    role_codes: Iterable[str] = KEEP,
+) -> tuple[Member, list[str]]:
     """Create a member, or update `member` with these values (only what changed is written).
 
-    Returns the member and whether anything was written (always, for a new one).
+    An optional argument left out (`KEEP`) keeps the stored value on an update and takes the
+    field's default on a new member. Returns the member and the names of the fields that
+    changed (every field given, for a new one; "roles" when the roles changed).
     """
     check_member_organisation(organisation)
-    values = {
-        "name": name,
-        "gender": gender,
-        "organisation": organisation,
-        "category": category,
-        "status": status,
-        "id_number": id_number,
-        "phone": phone,
-        "joined_on": joined_on,
-    }
+    values = _given(
+        {
+            "name": name,
+            "gender": gender,
+            "organisation": organisation,
+            "category": category,
+            "status": status,
+            "id_number": id_number,
+            "phone": phone,
+            "joined_on": joined_on,
+        }
+    )
     if member is None:
         member = Member(**values)
         member.full_clean(exclude=["user"])
         member.save()
-        changed = True
+        changed = list(values)
     else:
-        member, changed = model_update(instance=member, fields=values, data=values, clean_exclude=["user"])
-    role_codes = set(role_codes)
-    if {role.code for role in member.roles.all()} != role_codes:
-        member.roles.set(_roles_by_code(role_codes))
-        changed = True
+        changed = _changed_fields(member, values)
+        member, _saved = model_update(instance=member, fields=values, data=values, clean_exclude=["user"])
+    if role_codes is not KEEP:
+        role_codes = set(role_codes)
+        if {role.code for role in member.roles.all()} != role_codes:
+            member.roles.set(_roles_by_code(role_codes))
+            changed.append("roles")
     return member, changed
 
 
@@ -168,42 +191,50 @@ def contact_save(
     gender: str,
     organisation: Organisation,
     category: str,
-    kind: str = ContactKind.PERSON,
-    reason_codes: Iterable[str] = (),
-    unit: str = "",
-    id_number: str = "",
-    phone: str = "",
-    address: str = "",
-    notes: str = "",
-) -> tuple[Contact, bool]:
+    kind: str = KEEP,
+    reason_codes: Iterable[str] = KEEP,
+    unit: str = KEEP,
+    id_number: str = KEEP,
+    phone: str = KEEP,
+    address: str = KEEP,
+    notes: str = KEEP,
+) -> tuple[Contact, list[str]]:
     """Create a contact, or update `contact` with these values (only what changed is written).
 
-    Returns the contact and whether anything was written (always, for a new one).
+    As `member_save`: an optional argument left out keeps the stored value. Returns the
+    contact and the names of the fields that changed ("reasons" when the reasons did).
     """
-    reason_codes = set(reason_codes)
-    check_contact_reasons(category=category, reason_codes=reason_codes)
-    values = {
-        "name": name,
-        "gender": gender,
-        "organisation": organisation,
-        "category": category,
-        "kind": kind,
-        "unit": unit,
-        "id_number": id_number,
-        "phone": phone,
-        "address": address,
-        "notes": notes,
-    }
+    if reason_codes is KEEP:
+        kept = set() if contact is None else {reason.code for reason in contact.reasons.all()}
+        check_contact_reasons(category=category, reason_codes=kept)
+    else:
+        reason_codes = set(reason_codes)
+        check_contact_reasons(category=category, reason_codes=reason_codes)
+    values = _given(
+        {
+            "name": name,
+            "gender": gender,
+            "organisation": organisation,
+            "category": category,
+            "kind": kind,
+            "unit": unit,
+            "id_number": id_number,
+            "phone": phone,
+            "address": address,
+            "notes": notes,
+        }
+    )
     if contact is None:
         contact = Contact(**values)
         contact.full_clean()
         contact.save()
-        changed = True
+        changed = list(values)
     else:
-        contact, changed = model_update(instance=contact, fields=values, data=values)
-    if {reason.code for reason in contact.reasons.all()} != reason_codes:
+        changed = _changed_fields(contact, values)
+        contact, _saved = model_update(instance=contact, fields=values, data=values)
+    if reason_codes is not KEEP and {reason.code for reason in contact.reasons.all()} != reason_codes:
         contact.reasons.set(_reasons_by_code(reason_codes))
-        changed = True
+        changed.append("reasons")
     return contact, changed
 
 
@@ -393,6 +424,9 @@ def lockout_release(*, by: User, attempt_ids: Iterable[int]) -> int:
 def import_job_create(*, user: User, kind: str, filename: str, content: bytes, idempotency_key: str = "") -> ImportJob:
     """Store the upload and start it: inline when small, on a Celery worker when large.
 
+    The request only runs `estimate_rows` (the zip's directory and, for a small first sheet,
+    a count of its rows: no openpyxl); a file the estimate puts above
+    ROSTER_IMPORT_INLINE_MAX_ROWS is opened only by the worker, under the parse limits.
     The form's idempotency key makes the same form sent twice return the first import
     (`liaison.services.create_once`); sent twice at once, the second waits for the first
     to commit (an inline import commits with its rows), then returns it.
@@ -414,34 +448,12 @@ def _import_job_start(*, user: User, kind: str, filename: str, content: bytes, i
     job.save()
     from .tasks import import_roster_task
 
-    limit = settings.ROSTER_IMPORT_INLINE_MAX_ROWS
-    if _count_rows(content, limit=limit) > limit:
+    # The estimate counts the header and any title rows too.
+    if estimate_rows(content) > settings.ROSTER_IMPORT_INLINE_MAX_ROWS + 1:
         job_enqueue(job, import_roster_task)
     else:
         import_job_run(job=job)
     return job
-
-
-def _count_rows(content: bytes, *, limit: int) -> int:
-    """Filled rows below the header, counted up to `limit` + 1.
-
-    Not the sheet's `max_row`: that counts the header and every formatted empty row, and the
-    template formats 5,000 of them, so every filled-in template would look large.
-    """
-    rows = 0
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        try:
-            for row in workbook.worksheets[0].iter_rows(min_row=2, values_only=True):
-                if any(cell is not None and str(cell).strip() for cell in row):
-                    rows += 1
-                    if rows > limit:
-                        break
-        finally:
-            workbook.close()
-    except Exception:  # an unreadable file is reported by the run itself
-        return 0
-    return rows
 
 
 def import_job_run(*, job: ImportJob) -> ImportJob:
@@ -478,17 +490,22 @@ def _import_job_run(job: ImportJob) -> ImportJob:
         # tree write one after another (`_roster_lock`).
         with job_atomic(job):
             _roster_lock(parsed)
-            job.created_count, job.updated_count = _write_rows(job, parsed)
+            changes = _write_rows(job, parsed)
+            job.created_count, job.updated_count = changes.created, changes.updated
+            job.changes = changes.as_dict(parsed)
             if not _finish_import(job, problems=[]).is_finished:
                 raise JobLost(f"roster import {job.pk} was ended elsewhere while it wrote")  # roll the rows back
-    except RowRejected as rejected:
-        # A rule the parser could not see (e.g. a person already held outside this scope).
+    except RowsRejected as rejected:
+        # Rules the parser could not see (a person held outside this scope, a record the
+        # database refuses): every such row is listed, and nothing is written.
         job.created_count = job.updated_count = 0
-        return _finish_import(job, problems=[RowProblem(rejected.line, message) for message in rejected.messages])
+        job.changes = {}
+        return _finish_import(job, problems=rejected.problems)
     return job
 
 
 PARSED_PROGRESS = 10
+CHANGED_ROWS_SHOWN = 200  # the result page lists this many updated rows; the summary counts them all
 
 
 def _roster_lock(parsed: ParsedRoster) -> None:
@@ -506,7 +523,7 @@ def _finish_import(job: ImportJob, *, problems: list[RowProblem], message: str |
     """Succeeded when every row was written; failed (nothing written) with the problems, or a message."""
     job.problems = [problem.as_dict() for problem in problems]
     job.content = b""  # the rows now live in the tables; do not keep a second copy of personal data
-    also = ("problems", "content", "total_rows", "created_count", "updated_count")
+    also = ("problems", "content", "total_rows", "created_count", "updated_count", "changes")
     if problems or message:
         job_fail(job, message or _("Nothing was imported."), *also)
     else:
@@ -514,75 +531,155 @@ def _finish_import(job: ImportJob, *, problems: list[RowProblem], message: str |
     return job
 
 
-class RowRejected(Exception):
-    """A row the database refused while writing; the whole import is rolled back."""
+class RowsRejected(Exception):
+    """Rows the database or the scope refused while writing; the whole import is rolled back."""
 
-    def __init__(self, line: int, messages: list[str]) -> None:
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(problems)
+        self.problems = problems
+
+
+class RowRejected(Exception):
+    """One row refused while writing (collected into RowsRejected)."""
+
+    def __init__(self, line: int, messages: list[str], column: str = "") -> None:
         super().__init__(line, messages)
         self.line = line
         self.messages = messages
+        self.column = column
 
 
-def _write_rows(job: ImportJob, parsed: ParsedRoster) -> tuple[int, int]:
+@dataclass
+class ImportChanges:
+    """What the import did: rows added, rows whose stored values changed and which fields."""
+
+    created: int = 0
+    updated: int = 0
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    fields: dict[str, int] = field(default_factory=dict)
+
+    def updated_row(self, line: int, name: str, changed: list[str]) -> None:
+        self.updated += 1
+        for key in changed:
+            self.fields[key] = self.fields.get(key, 0) + 1
+        if len(self.rows) < CHANGED_ROWS_SHOWN:
+            self.rows.append({"line": line, "name": name, "fields": changed})
+
+    def as_dict(self, parsed: ParsedRoster) -> dict[str, Any]:
+        return {"fields": self.fields, "rows": self.rows, "kept": parsed.missing_optional}
+
+
+# A service's field name → the roster column it comes from (for problems found while writing).
+_ARGUMENT_COLUMNS = {"role_codes": "roles", "reason_codes": "reasons"}
+
+
+def _write_rows(job: ImportJob, parsed: ParsedRoster) -> ImportChanges:
     model = Member if job.kind == ImportJob.Kind.MEMBERS else Contact
     existing = ExistingPeople.load(model, [values for _line, values in parsed.rows])
     scope = get_scope(job.created_by)
-    created = updated = 0
+    changes = ImportChanges()
+    problems: list[RowProblem] = []
+    matched: dict[int, int] = {}  # a record's pk → the line that updates it
     total = len(parsed.rows)
     for done, (line, values) in enumerate(parsed.rows, start=1):
-        instance = existing.find(values)
-        if instance is not None and not scope.manages(instance.organisation):
-            # The person is held outside the importer's scope. The row cannot be imported, and
-            # the answer is the one any refused ID number gets (models.ID_NUMBER_UNAVAILABLE, also
-            # what the uniqueness check says in the admin or in a race between two imports): it
-            # names no organisation and does not say that the person exists.
-            raise RowRejected(line, [str(ID_NUMBER_UNAVAILABLE)])
         try:
-            if job.kind == ImportJob.Kind.MEMBERS:
-                _member, changed = member_save(
-                    member=instance,
-                    name=values["name"],
-                    gender=values["gender"],
-                    organisation=values["organisation"],
-                    category=values["category"],
-                    status=values["status"],
-                    id_number=values["id_number"],
-                    phone=values["phone"],
-                    joined_on=values["joined_on"],
-                    role_codes=values["roles"],
-                )
-            else:
-                _contact, changed = contact_save(
-                    contact=instance,
-                    name=values["name"],
-                    gender=values["gender"],
-                    organisation=values["organisation"],
-                    category=values["category"],
-                    kind=values["kind"] or ContactKind.PERSON,
-                    reason_codes=values["reasons"],
-                    unit=values["unit"],
-                    id_number=values["id_number"],
-                    phone=values["phone"],
-                    address=values["address"],
-                    notes=values["notes"],
-                )
+            instance = existing.find(line, values)
+            if instance is not None and instance.pk in matched:
+                raise RowRejected(line, [_("Same person as line %(line)s.") % {"line": matched[instance.pk]}])
+            if instance is not None and not scope.manages(instance.organisation):
+                # The person is held outside the importer's scope. The row cannot be imported, and
+                # the answer is the one any refused ID number gets (models.ID_NUMBER_UNAVAILABLE, also
+                # what the uniqueness check says in the admin or in a race between two imports): it
+                # names no organisation and does not say that the person exists.
+                raise RowRejected(line, [str(ID_NUMBER_UNAVAILABLE)])
+            changed = _save_row(job.kind, line, instance, values)
+        except RowRejected as rejected:
+            problems.extend(RowProblem(rejected.line, message, rejected.column) for message in rejected.messages)
+            continue
         except ValidationError as error:
-            raise RowRejected(line, error.messages) from error
+            problems.extend(_row_problems(line, error, parsed))
+            continue
         if instance is None:
-            created += 1
-        elif changed:  # a row that matches the record as it stands is not an update
-            updated += 1
+            changes.created += 1
+        else:
+            matched[instance.pk] = line
+            if changed:  # a row that matches the record as it stands is not an update
+                changes.updated_row(line, values["name"], changed)
         if done % 50 == 0 or done == total:
             job_progress(job, PARSED_PROGRESS + done * (99 - PARSED_PROGRESS) // total)
-    return created, updated
+    if problems:
+        raise RowsRejected(problems)
+    return changes
+
+
+def _save_row(kind: str, line: int, instance: Any, values: dict[str, Any]) -> list[str]:
+    """Write one row: the columns the file has; the others keep what is stored."""
+
+    def given(key: str) -> Any:
+        return values.get(key, KEEP)
+
+    if kind == ImportJob.Kind.MEMBERS:
+        _member, changed = member_save(
+            member=instance,
+            name=values["name"],
+            gender=values["gender"],
+            organisation=values["organisation"],
+            category=values["category"],
+            status=values["status"],
+            id_number=values["id_number"],
+            phone=given("phone"),
+            joined_on=given("joined_on"),
+            role_codes=given("roles"),
+        )
+        return changed
+    if instance is None and not values.get("id_number") and not values.get("phone"):
+        raise RowRejected(line, [_("Give an ID number or a phone number.")])
+    kind_value = given("kind")
+    if kind_value == "":
+        kind_value = ContactKind.PERSON
+    _contact, changed = contact_save(
+        contact=instance,
+        name=values["name"],
+        gender=values["gender"],
+        organisation=values["organisation"],
+        category=values["category"],
+        kind=kind_value,
+        reason_codes=given("reasons"),
+        unit=given("unit"),
+        id_number=given("id_number") if values.get("id_number") or instance is None else KEEP,
+        phone=given("phone"),
+        address=given("address"),
+        notes=given("notes"),
+    )
+    return changed
+
+
+def _row_problems(line: int, error: ValidationError, parsed: ParsedRoster) -> list[RowProblem]:
+    """A model's refusal as problems, each under the file's column for the field it names."""
+    if not hasattr(error, "error_dict"):
+        return [RowProblem(line, message) for message in error.messages]
+    problems: list[RowProblem] = []
+    for name, errors in error.message_dict.items():
+        key = _ARGUMENT_COLUMNS.get(name, name)
+        column = parsed.headers.get(key, "")  # "__all__" (a constraint of the whole record) has none
+        problems.extend(RowProblem(line, message, column) for message in errors)
+    return problems
 
 
 @dataclass
 class ExistingPeople:
-    """The people a file's rows already name, loaded in a few queries whatever the file's size."""
+    """The people a file's rows already name, loaded in a few queries whatever the file's size.
+
+    A row finds its person by ID number (normalised: half-width, upper-case X). A contact
+    row without one finds its contact by the stable key **(organisation, name key)**: the
+    name with its middle dots as one form, without spaces, half-width and case-folded
+    (`members.validators.name_key`), so a changed phone or another dot does not make a
+    second record. When several contacts of the organisation share that key, the phone
+    decides; when it cannot, the row is refused and asks for the ID number.
+    """
 
     by_id_number: dict[str, Any]
-    by_name_phone: dict[tuple, Any]
+    by_name: dict[tuple[int, str], list[Any]]
 
     @classmethod
     def load(cls, model: type[Member] | type[Contact], rows: list[dict[str, Any]]) -> ExistingPeople:
@@ -593,32 +690,52 @@ class ExistingPeople:
         by_id_number = {
             person.id_number: person for chunk in _chunks(id_numbers) for person in queryset.filter(id_number__in=chunk)
         }
-        by_name_phone: dict[tuple, Any] = {}
+        by_name: dict[tuple[int, str], list[Any]] = {}
         if model is Contact:
-            names = sorted({values["name"] for values in rows})
-            for chunk in _chunks(names):
-                for person in queryset.filter(name__in=chunk).order_by("-id_number"):
-                    # Several people may share a name and a phone: prefer the one without an ID number.
-                    by_name_phone[(person.organisation_id, person.name, person.phone)] = person
-        return cls(by_id_number, by_name_phone)
+            wanted = {(values["organisation"].pk, name_key(values["name"])) for values in rows}
+            organisations = sorted({organisation_id for organisation_id, _key in wanted})
+            candidates = []
+            for chunk in _chunks(organisations):
+                for pk, organisation_id, name in Contact.objects.filter(organisation_id__in=chunk).values_list(
+                    "pk", "organisation_id", "name"
+                ):
+                    if (organisation_id, name_key(name)) in wanted:
+                        candidates.append(pk)
+            for chunk in _chunks(candidates):
+                for person in queryset.filter(pk__in=chunk).order_by("pk"):
+                    by_name.setdefault((person.organisation_id, name_key(person.name)), []).append(person)
+        return cls(by_id_number, by_name)
 
-    def find(self, values: dict[str, Any]) -> Any:
-        """The person a row updates: by ID number; else by name + phone in the organisation.
-
-        A row with an ID number also takes over a record that had none (the ID is filled in);
-        a row without one updates the record with that name and phone and keeps its ID number.
-        """
-        key = (values["organisation"].pk, values["name"], values.get("phone", ""))
-        if values["id_number"]:
+    def find(self, line: int, values: dict[str, Any]) -> Any:
+        """The person a row updates, or None for a new one; RowRejected when it cannot tell."""
+        same_name = self.by_name.get((values["organisation"].pk, name_key(values["name"])), [])
+        phone = values.get("phone", "")
+        if values.get("id_number"):
             person = self.by_id_number.get(values["id_number"])
             if person is None:
-                candidate = self.by_name_phone.get(key)
-                person = candidate if candidate is not None and not candidate.id_number else None
+                # A row with an ID number completes a record that had none (same name, same phone or the only one).
+                without_id = [candidate for candidate in same_name if not candidate.id_number]
+                exact = [candidate for candidate in without_id if phone and candidate.phone == phone]
+                person = exact[0] if exact else (without_id[0] if len(without_id) == 1 else None)
             return person
-        person = self.by_name_phone.get(key)
-        if person is not None:
-            values["id_number"] = person.id_number
-        return person
+        if not same_name:
+            return None
+        exact = [candidate for candidate in same_name if phone and candidate.phone == phone]
+        if exact:
+            # Several people may share a name and a phone: prefer the one without an ID number.
+            return sorted(exact, key=lambda candidate: bool(candidate.id_number))[0]
+        if len(same_name) == 1:
+            return same_name[0]  # the phone changed, or the name is spelled with another dot
+        raise RowRejected(
+            line,
+            [
+                _(
+                    "%(count)s contacts named %(name)s in this organisation; give this row their ID number "
+                    "or the phone they are registered with, to say which one."
+                )
+                % {"count": len(same_name), "name": values["name"]}
+            ],
+        )
 
 
 def _chunks(items: list, size: int = 1000) -> Iterable[list]:

@@ -1,4 +1,5 @@
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -28,9 +29,50 @@ def validate_phone(value: str) -> None:
         )
 
 
+def _halfwidth(value: str) -> str:
+    """Full-width digits, letters and punctuation (１２３, ＸＸ, －) as their ASCII forms (NFKC)."""
+    return unicodedata.normalize("NFKC", value)
+
+
 def normalise_id_number(value: str) -> str:
-    return value.strip().upper()
+    """An ID number as stored: half-width, without spaces or dashes, with an upper-case X."""
+    return re.sub(r"[\s\-]", "", _halfwidth(value)).upper()
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-.()（）]")
+_COUNTRY_PREFIX = re.compile(r"^(?:\+|00)\s*86[\s\-]*")
+_LANDLINE = re.compile(r"^[(（]?(0\d{2,3})[)）]?[\s\-.]*((?:\d[\s\-.]?){6,7}\d)$")
 
 
 def normalise_phone(value: str) -> str:
-    return re.sub(r"[\s()（）]", "", value.strip())
+    """A phone as stored: `+86 139-0000-0001`, `0086 13900000001` → 13900000001; `(010) 1234 5678` → 010-12345678."""
+    text = _COUNTRY_PREFIX.sub("", _halfwidth(value).strip())
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if re.fullmatch(r"861[3-9]\d{9}", compact):
+        compact = compact[2:]
+    if re.fullmatch(r"1[3-9]\d{9}", compact):
+        return compact
+    landline = _LANDLINE.match(text)
+    if landline and (landline.group(0) != compact or text.startswith(("(", "（"))):
+        return f"{landline.group(1)}-{_PHONE_SEPARATORS.sub('', landline.group(2))}"
+    return compact
+
+
+# Middle dots between the parts of a name (阿依·古丽): the interpunct, bullet, katakana dots, and a
+# full stop typed between two Chinese characters. Stored as U+00B7, the form GB 18030 names use.
+NAME_DOT = "\u00b7"
+_DOTS = re.compile(r"\s*[\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65\u0387]\s*")
+_CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
+_FULL_STOP_BETWEEN_CJK = re.compile(rf"(?<={_CJK})\s*[.．。]\s*(?={_CJK})")
+
+
+def normalise_name(value: str) -> str:
+    """A name as stored: trimmed, runs of spaces as one, every middle dot as ·."""
+    text = re.sub(r"\s+", " ", value.strip())
+    text = _DOTS.sub(NAME_DOT, text)
+    return _FULL_STOP_BETWEEN_CJK.sub(NAME_DOT, text)
+
+
+def name_key(value: str) -> str:
+    """What two spellings of one name share: normalised, without spaces, half-width, case-folded."""
+    return re.sub(r"\s", "", _halfwidth(normalise_name(value))).casefold()

@@ -40,7 +40,7 @@ def roster_import(request: AuthenticatedHttpRequest) -> HttpResponse:
             user=request.user,
             kind=form.cleaned_data["kind"],
             filename=upload.name,
-            content=upload.read(),
+            content=form.cleaned_data["content"],
             idempotency_key=form.cleaned_data["idempotency_key"],
         )
         return redirect("members:import_detail", job_id=job.pk)

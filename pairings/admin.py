@@ -14,8 +14,24 @@ choice_scope_register("pairings.QuotaPolicy", selectors.policy_manageable_list)
 choice_scope_register("pairings.Pairing", selectors.pairing_manageable_list)
 
 
+class TermAdminForm(forms.ModelForm):
+    class Meta:
+        model = Term
+        fields = ["organisation", "name", "kind", "starts_on", "ends_on", "is_current", "closed_at"]
+
+    def clean(self):
+        cleaned = super().clean() or {}
+        organisation, starts_on, ends_on = (cleaned.get(name) for name in ("organisation", "starts_on", "ends_on"))
+        if organisation is not None and starts_on is not None and ends_on is not None:
+            services.check_term_dates(
+                organisation=organisation, starts_on=starts_on, ends_on=ends_on, term=self.instance
+            )
+        return cleaned
+
+
 @admin.register(Term, site=admin_site)
 class TermAdmin(ScopedAdmin):
+    form = TermAdminForm
     list_display = ["name", "organisation", "kind", "starts_on", "ends_on", "is_current"]
     list_filter = ["kind", "is_current"]
     search_fields = ["name"]

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from liaison.forms import WorkDateField
 from members.models import ContactCategory, ContactKind
 
 from .models import TermKind
@@ -11,8 +12,8 @@ class TermOpenForm(forms.Form):
         label=_("Term name"), max_length=50, help_text=_("For example: 2026–2027 academic year, second semester.")
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=TermKind.choices)
-    starts_on = forms.DateField(label=_("Starts on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("Ends on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    starts_on = WorkDateField(label=_("Starts on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    ends_on = WorkDateField(label=_("Ends on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     carry_over = forms.BooleanField(
         label=_("Carry active pairings over"),
         required=False,
@@ -29,7 +30,7 @@ class TermOpenForm(forms.Form):
 
 
 class PairingEndForm(forms.Form):
-    ended_on = forms.DateField(label=_("Ended on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    ended_on = WorkDateField(label=_("Ended on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     reason = forms.CharField(label=_("Why"), max_length=200)
 
 

@@ -9,6 +9,7 @@ from django.db.models.functions import Least
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from liaison.params import int_param
 from liaison.paths import root_path
 from liaison.selectors import object_for_user
 from members.models import Contact, Member, Organisation
@@ -105,7 +106,8 @@ def current_term(*, user: User | AnonymousUser) -> Term | None:
 def term_get_for_user(*, user: User | AnonymousUser, term_id: str | None) -> Term:
     """The term asked for among those the user may see, else (no id) the current one; a 404 when there is none."""
     terms = term_list(user=user)
-    term = terms.filter(pk=term_id).first() if term_id and term_id.isdigit() else terms.filter(is_current=True).first()
+    pk = int_param(term_id)
+    term = terms.filter(pk=pk).first() if pk is not None else terms.filter(is_current=True).first()
     if term is None:
         raise Http404(_("There is no current term. A committee administrator opens one."))
     return term

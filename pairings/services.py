@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from liaison.jobs import JobLost, job_enqueue, job_fail, job_heartbeat, job_start, job_succeed
+from liaison.params import check_work_date
 from liaison.paths import root_path
 from members.models import Contact, ContactKind, Member, Organisation
 from members.scoping import get_scope
@@ -48,6 +49,28 @@ def _tree_root(organisation: Organisation) -> Organisation:
     return Organisation.objects.get(path=root_path(organisation.path))
 
 
+TERM_LONGEST_DAYS = 366
+
+
+def check_term_dates(*, organisation: Organisation, starts_on: date, ends_on: date, term: Term | None = None) -> None:
+    """A term lasts at most a year, within the working dates, and overlaps no other term of its tree."""
+    check_work_date(starts_on)
+    check_work_date(ends_on)
+    if ends_on <= starts_on:
+        raise ValidationError({"ends_on": _("A term ends after it starts.")})
+    if (ends_on - starts_on).days > TERM_LONGEST_DAYS:
+        raise ValidationError({"ends_on": _("A term lasts at most a year.")})
+    others = Term.objects.filter(organisation=_tree_root(organisation), starts_on__lte=ends_on, ends_on__gte=starts_on)
+    if term is not None and term.pk is not None:
+        others = others.exclude(pk=term.pk)
+    overlapping = others.order_by("starts_on").first()
+    if overlapping is not None:
+        raise ValidationError(
+            _("These dates overlap %(term)s (%(starts_on)s to %(ends_on)s) in the same organisation tree.")
+            % {"term": overlapping.name, "starts_on": overlapping.starts_on, "ends_on": overlapping.ends_on}
+        )
+
+
 @transaction.atomic
 def term_create(
     *,
@@ -61,6 +84,7 @@ def term_create(
 ) -> Term:
     """A new term for the organisation's tree, with the school rule as its policy unless told otherwise."""
     root = _tree_root(organisation)
+    check_term_dates(organisation=root, starts_on=starts_on, ends_on=ends_on)
     if is_current:
         Term.objects.filter(organisation=root, is_current=True).update(is_current=False)
     term = Term(organisation=root, name=name, kind=kind, starts_on=starts_on, ends_on=ends_on, is_current=is_current)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
 from liaison.jobs import BACKGROUND_UNAVAILABLE, job_reap_if_stale, task_send
+from liaison.params import int_param, int_params
 from members import selectors as member_selectors
 from members.models import ContactCategory
 
@@ -124,7 +125,7 @@ def matching_detail(request: AuthenticatedHttpRequest, run_id: int) -> HttpRespo
             services.matching_run_discard(run=run, by=request.user)
             messages.info(request, _("The proposal was discarded; nothing was paired."))
             return redirect("pairings:board")
-        chosen = [int(value) for value in request.POST.getlist("proposal") if value.isdigit()]
+        chosen = int_params(request.POST.getlist("proposal"))
         if not chosen:
             errors.append(_("Tick at least one proposed pairing, or discard the proposal."))
         else:
@@ -168,10 +169,11 @@ def member_pair(request: AuthenticatedHttpRequest, member_id: int) -> HttpRespon
     member = _managed_member_or_404(request, member_id)
     term = term_from(request)
     if request.method == "POST":
+        contact_id = int_param(request.POST.get("contact"))
         contact = (
-            member_selectors.contact_list(user=request.user)
-            .filter(pk=request.POST.get("contact"))  # type: ignore[misc]  # pk=None matches nothing: a 404 below
-            .first()
+            member_selectors.contact_list(user=request.user).filter(pk=contact_id).first()
+            if contact_id is not None
+            else None
         )
         if contact is None or not request.scope.manages(contact.organisation):
             raise Http404(_("No such contact."))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.params import int_param
 from liaison.paths import root_path
 from members import selectors as member_selectors
 from members.models import Organisation
@@ -26,10 +27,9 @@ def _organisation_from(request: AuthenticatedHttpRequest, term: Term) -> Organis
     readable = member_selectors.organisation_list(user=request.user)
     organisation_id = request.GET.get("organisation")
     if organisation_id:
+        pk = int_param(organisation_id)
         organisation = (
-            readable.filter(pk=organisation_id, path__startswith=term.organisation.path).first()
-            if organisation_id.isdigit()
-            else None
+            readable.filter(pk=pk, path__startswith=term.organisation.path).first() if pk is not None else None
         )
     else:
         organisation = readable.filter(path__startswith=term.organisation.path).order_by("depth", "path").first()

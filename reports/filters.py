@@ -1,6 +1,8 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from liaison.params import SEARCH_MAX_LENGTH
+
 from .models import Evaluation, Grade, effective_grade
 
 
@@ -17,7 +19,9 @@ class EvaluationFilter(django_filters.FilterSet):
         method="by_accountability",
         empty_label=_("All"),
     )
-    name = django_filters.CharFilter(label=_("Name"), field_name="member__name", lookup_expr="icontains")
+    name = django_filters.CharFilter(
+        label=_("Name"), field_name="member__name", lookup_expr="icontains", max_length=SEARCH_MAX_LENGTH
+    )
 
     class Meta:
         model = Evaluation

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Organisation
@@ -28,6 +29,7 @@ class EvaluationPolicyForm(forms.ModelForm):
         self.order_fields([f"points_{kind.value}" for kind in ItemKind])
         for name in ("excellent_from", "competent_from", "basically_competent_from", "satisfaction_threshold"):
             self.fields[name].widget.attrs["max"] = 100
+            self.fields[name].validators.append(MaxValueValidator(100))
 
     @property
     def points(self) -> dict[str, int]:

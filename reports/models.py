@@ -4,6 +4,7 @@ import os
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Case, F, Q, When
 from django.utils.functional import Promise
@@ -11,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from liaison.jobs import Job, JobStatus
+from liaison.params import LONG_TEXT_MAX
 from members.models import Contact, Member, Organisation
 from pairings.models import Term
 
@@ -189,7 +191,7 @@ class GradeAdjustment(models.Model):
     )
     from_grade = models.CharField(_("from"), max_length=20, choices=Grade.choices, blank=True)
     to_grade = models.CharField(_("to"), max_length=20, choices=Grade.choices)
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)])
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
 
@@ -295,7 +297,7 @@ class SurveyResponse(models.Model):
         Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="survey_responses"
     )
     rating = models.CharField(_("rating"), max_length=20, choices=SatisfactionRating.choices)
-    comment = models.TextField(_("comment"), max_length=500, blank=True)
+    comment = models.TextField(_("comment"), max_length=500, blank=True, validators=[MaxLengthValidator(500)])
     submitted_on = models.DateField(_("submitted on"))
 
     class Meta:

@@ -16,6 +16,7 @@ from django_ratelimit.decorators import ratelimit
 
 from liaison.http import AuthenticatedHttpRequest
 from liaison.jobs import job_reap_if_stale
+from liaison.params import int_param
 from members import selectors as member_selectors
 from pairings import selectors as pairing_selectors
 from pairings import services as pairing_services
@@ -253,8 +254,8 @@ def survey_print(request: AuthenticatedHttpRequest) -> HttpResponse:
     request.scope.require_manager(_("Only committee administrators and branch secretaries can print survey links."))
     term = term_from(request)
     links = selectors.survey_links_to_print(user=request.user, term=term)
-    organisation_id = request.GET.get("organisation")
-    if organisation_id and organisation_id.isdigit():
+    organisation_id = int_param(request.GET.get("organisation"))
+    if organisation_id is not None:
         organisation = get_object_or_404(
             member_selectors.organisation_manageable_list(user=request.user), pk=organisation_id
         )

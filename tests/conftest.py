@@ -371,8 +371,10 @@ def _fast_password_hashing(settings):
 def open_term(world, organisation=None):
     """The autumn term of the personas' committee, opened through the service (school rule included)."""
     from pairings import services as pairing_services
-    from pairings.models import TermKind
+    from pairings.models import Term, TermKind
 
+    # Terms of a tree do not overlap: the personas' factory-made term becomes last spring's.
+    Term.objects.filter(pk=world.term.pk).update(starts_on=date(2026, 2, 20), ends_on=date(2026, 7, 10))
     return pairing_services.term_create(
         organisation=organisation or world.committee,
         name="2026秋",

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from liaison.forms import IdempotencyKeyField, VersionField
+from liaison.forms import IdempotencyKeyField, LongTextField, VersionField, WorkDateField
 
 from . import photos
 from .models import HelpKind, Situation, Visit, VisitMode
@@ -49,10 +49,10 @@ class MultipleImageField(forms.FileField):
 class VisitForm(forms.Form):
     """One screen on a phone: the essentials first, help and situations folded below."""
 
-    happened_on = forms.DateField(label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
+    happened_on = WorkDateField(label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     mode = forms.ChoiceField(label=_("Mode"), choices=VisitMode.choices, widget=forms.RadioSelect)
-    discussed = forms.CharField(label=_("What was discussed"), widget=forms.Textarea(attrs={"rows": 3}))
-    views_and_requests = forms.CharField(
+    discussed = LongTextField(label=_("What was discussed"), widget=forms.Textarea(attrs={"rows": 3}))
+    views_and_requests = LongTextField(
         label=_("The contact's views and requests"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     request_summary = forms.CharField(
@@ -73,9 +73,9 @@ class VisitForm(forms.Form):
     help_work_study = forms.CharField(label=_("Work-study post arranged"), max_length=200, required=False)
     help_encouragement = forms.BooleanField(label=_("Encouragement"), required=False)
     help_policy = forms.BooleanField(label=_("Policy explained"), required=False)
-    follow_up = forms.CharField(label=_("Follow-up needed"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    follow_up = LongTextField(label=_("Follow-up needed"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     situation = forms.ChoiceField(label=_("Situation to report"), choices=Situation.choices, required=False)
-    situation_details = forms.CharField(
+    situation_details = LongTextField(
         label=_("Situation details"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     photos = MultipleImageField(label=_("Photos"), required=False)

@@ -5,12 +5,13 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from liaison.params import LONG_TEXT_MAX
 from pairings.models import Pairing
 
 # Visit and talk logs ---------------------------------------------------------------
@@ -49,11 +50,22 @@ class Visit(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("duration (minutes)"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
-    discussed = models.TextField(_("what was discussed"))
-    views_and_requests = models.TextField(_("the contact's views and requests"), blank=True)
-    follow_up = models.TextField(_("follow-up needed"), blank=True)
+    discussed = models.TextField(
+        _("what was discussed"), max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
+    views_and_requests = models.TextField(
+        _("the contact's views and requests"),
+        blank=True,
+        max_length=LONG_TEXT_MAX,
+        validators=[MaxLengthValidator(LONG_TEXT_MAX)],
+    )
+    follow_up = models.TextField(
+        _("follow-up needed"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     situation = models.CharField(_("situation to report"), max_length=20, choices=Situation.choices, blank=True)
-    situation_details = models.TextField(_("situation details"), blank=True)
+    situation_details = models.TextField(
+        _("situation details"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("logged by"), on_delete=models.PROTECT, related_name="+"
     )

@@ -91,6 +91,12 @@ def problem_on(job: ImportJob, line: int) -> str:
     return messages[0]
 
 
+def column_on(job: ImportJob, line: int) -> str:
+    columns = [problem.get("column", "") for problem in job.problems if problem["line"] == line]
+    assert len(columns) == 1, job.problems
+    return columns[0]
+
+
 def lines_on_job_page(html: str) -> list[str]:
     return re.findall(r"<tr><td>([^<]*)</td><td>", html)
 
@@ -302,12 +308,13 @@ def test_a_contacts_file_with_bad_rows_imports_nothing_and_lists_every_bad_line(
     assert (job.created_count, job.updated_count) == (0, 0)
     assert job.total_rows == 9
     assert problem_lines(job) == [3, 5, 6, 7, 8, 9]
-    assert "ID number" in problem_on(job, 3)
-    assert "Category" in problem_on(job, 5) and "alien" in problem_on(job, 5)
+    assert column_on(job, 3) == "ID number"
+    assert column_on(job, 5) == "Category" and "alien" in problem_on(job, 5)
     assert "Organisation code B " in problem_on(job, 6)
     assert "Low-income (dibao) household" in problem_on(job, 7)
+    assert column_on(job, 7) == "Reasons and hardship"
     assert problem_on(job, 8) == "Same person as line 2."
-    assert problem_on(job, 9).startswith("Name:")
+    assert column_on(job, 9) == "Name"
 
     html = client.get(reverse("members:import_detail", args=[job.pk])).content.decode()
     assert "alert-danger" in html
@@ -335,7 +342,11 @@ def test_a_party_member_cannot_be_placed_in_a_general_branch(client, world):
     job = last_job(world.administrator)
     assert job.status == ImportJob.Status.FAILED
     assert job.problems == [
-        {"line": 2, "message": "A party member belongs to a branch or a party group, not to General party branch."}
+        {
+            "line": 2,
+            "message": "A party member belongs to a branch or a party group, not to General party branch.",
+            "column": "Organisation code",
+        }
     ]
     assert not Member.objects.filter(id_number=ID_1).exists()
 
@@ -467,14 +478,14 @@ def test_a_file_that_is_not_xlsx_gets_a_form_error_and_no_job(client, world):
     assert not ImportJob.objects.exists()
 
 
-def test_a_file_named_xlsx_that_is_not_a_workbook_fails_with_a_clear_problem(client, world):
+def test_a_file_named_xlsx_that_is_not_a_workbook_gets_a_form_error_with_advice_and_no_job(client, world):
     client.force_login(world.secretary_a.user)
 
-    upload(client, "members", b"Name,Gender\n", filename="roster.xlsx")
+    response = upload(client, "members", b"Name,Gender\n", filename="roster.xlsx")
 
-    job = last_job(world.secretary_a.user)
-    assert job.status == ImportJob.Status.FAILED
-    assert job.problems == [{"line": 0, "message": "This file is not an Excel workbook (.xlsx)."}]
+    assert response.status_code == 200
+    assert "save it as an Excel workbook (.xlsx)" in " ".join(response.context["form"].errors["file"])
+    assert not ImportJob.objects.exists()
 
 
 def test_a_file_with_wrong_headers_fails_and_names_the_missing_columns(client, world):
@@ -490,7 +501,7 @@ def test_a_file_with_wrong_headers_fails_and_names_the_missing_columns(client, w
     assert len(job.problems) == 1
     problem = job.problems[0]
     assert problem["line"] == 0
-    assert problem["message"].startswith("The first row must hold the template's headers.")
+    assert problem["message"].startswith("No row among the first 10 holds the template's headers.")
     for missing in ("Name", "Organisation code", "Membership status", "ID number"):
         assert missing in problem["message"]
     assert "Gender" not in problem["message"]

@@ -86,10 +86,11 @@ def test_the_most_specific_rule_wins(world, term):
 def test_a_household_policy_counts_households_of_any_category(world):
     yearly = services.term_create(
         organisation=world.committee,
-        name="2026年度",
+        name="2027年度",
         kind=TermKind.YEAR,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 12, 31),
+        # After the personas' autumn term: terms of one tree do not overlap.
+        starts_on=date(2027, 1, 21),
+        ends_on=date(2027, 12, 31),
         default_rules=False,
     )
     QuotaRule.objects.create(

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from liaison.forms import IdempotencyKeyField, VersionField
+from liaison.forms import IdempotencyKeyField, LongTextField, VersionField, WorkDateField
 from members.models import Member, Organisation
 
 from .models import PledgeRating, PledgeState
@@ -21,9 +21,7 @@ class PledgeCreateForm(forms.Form):
     title = forms.CharField(
         label=_("Pledge"), max_length=200, help_text=_("One concrete thing you will do for the public this year.")
     )
-    description = forms.CharField(
-        label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
+    description = LongTextField(label=_("What will be done"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     idempotency_key = IdempotencyKeyField()
 
 
@@ -34,21 +32,21 @@ class PledgeStepForm(forms.Form):
 
 
 class PledgeMakePublicForm(PledgeStepForm):
-    made_public_on = forms.DateField(label=_("Made public on"), widget=DATE_WIDGET, initial=timezone.localdate)
+    made_public_on = WorkDateField(label=_("Made public on"), widget=DATE_WIDGET, initial=timezone.localdate)
 
 
 class PledgeProgressForm(forms.Form):
-    happened_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET, initial=timezone.localdate)
-    note = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
+    happened_on = WorkDateField(label=_("Date"), widget=DATE_WIDGET, initial=timezone.localdate)
+    note = LongTextField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class PledgeReportForm(PledgeStepForm):
-    report = forms.CharField(label=_("How the pledge was kept"), widget=forms.Textarea(attrs={"rows": 4}))
+    report = LongTextField(label=_("How the pledge was kept"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
 class PledgeEvaluateForm(PledgeStepForm):
     rating = forms.ChoiceField(label=_("Rating"), choices=PledgeRating.choices)
-    evaluation = forms.CharField(label=_("Evaluation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    evaluation = LongTextField(label=_("Evaluation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class PledgeReviewFilterForm(forms.Form):
@@ -61,7 +59,7 @@ class ServicePostForm(forms.Form):
     title = forms.CharField(
         label=_("Post"), max_length=100, help_text=_("For example: elder care, policy explanation.")
     )
-    duties = forms.CharField(label=_("Duties"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    duties = LongTextField(label=_("Duties"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     places = forms.IntegerField(label=_("Places"), min_value=1, max_value=1000, initial=1)
 
     def __init__(self, *args, organisations, **kwargs):
@@ -76,7 +74,7 @@ class CommunityRegistrationForm(forms.Form):
 
     member: forms.ModelChoiceField[Member] = forms.ModelChoiceField(label=_("Party member"), queryset=None)
     community: forms.ModelChoiceField[Organisation] = forms.ModelChoiceField(label=_("Community"), queryset=None)
-    registered_on = forms.DateField(label=_("Registered on"), widget=DATE_WIDGET, initial=timezone.localdate)
+    registered_on = WorkDateField(label=_("Registered on"), widget=DATE_WIDGET, initial=timezone.localdate)
 
     def __init__(self, *args, members=None, communities, **kwargs):
         super().__init__(*args, **kwargs)

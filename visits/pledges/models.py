@@ -1,12 +1,13 @@
 """Pledges (承诺), service posts (设岗定责) and community registration (到社区报到)."""
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from liaison.params import LONG_TEXT_MAX
 from members.models import Member, Organisation
 
 
@@ -30,12 +31,21 @@ class Pledge(models.Model):
     member = models.ForeignKey(Member, verbose_name=_("party member"), on_delete=models.PROTECT, related_name="pledges")
     year = models.PositiveSmallIntegerField(_("year"))
     title = models.CharField(_("pledge"), max_length=200)
-    description = models.TextField(_("what will be done"), blank=True)
+    description = models.TextField(
+        _("what will be done"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     state = models.CharField(_("state"), max_length=20, choices=PledgeState.choices, default=PledgeState.PLEDGED)
     made_public_on = models.DateField(_("made public on"), null=True, blank=True)
-    report = models.TextField(_("member's report"), blank=True)
+    report = models.TextField(
+        _("member's report"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     rating = models.CharField(_("rating"), max_length=20, choices=PledgeRating.choices, blank=True)
-    evaluation = models.TextField(_("secretary's evaluation"), blank=True)
+    evaluation = models.TextField(
+        _("secretary's evaluation"),
+        blank=True,
+        max_length=LONG_TEXT_MAX,
+        validators=[MaxLengthValidator(LONG_TEXT_MAX)],
+    )
     evaluated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("evaluated by"),
@@ -74,7 +84,9 @@ class Pledge(models.Model):
 class PledgeProgress(models.Model):
     pledge = models.ForeignKey(Pledge, verbose_name=_("pledge"), on_delete=models.CASCADE, related_name="progress")
     happened_on = models.DateField(_("date"))
-    note = models.TextField(_("what was done"))
+    note = models.TextField(
+        _("what was done"), max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
 
     class Meta:
         verbose_name = _("pledge progress")
@@ -92,7 +104,9 @@ class ServicePost(models.Model):
         Organisation, verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="service_posts"
     )
     title = models.CharField(_("post"), max_length=100)
-    duties = models.TextField(_("duties"), blank=True)
+    duties = models.TextField(
+        _("duties"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     places = models.PositiveSmallIntegerField(_("places"), default=1, validators=[MinValueValidator(1)])
     is_open = models.BooleanField(_("open for claiming"), default=True)
 

@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from liaison.params import SEARCH_MAX_LENGTH
 from members.models import Member, Organisation
 from members.scoping import get_scope
 
@@ -14,7 +15,9 @@ from .services import OPEN_STATES
 
 
 class RequestFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), field_name="summary", lookup_expr="icontains")
+    q = django_filters.CharFilter(
+        label=_("Search"), field_name="summary", lookup_expr="icontains", max_length=SEARCH_MAX_LENGTH
+    )
     state = django_filters.ChoiceFilter(label=_("State"), choices=RequestState.choices)
     source = django_filters.ChoiceFilter(label=_("Source"), choices=RequestSource.choices)
     organisation = django_filters.ModelChoiceFilter(

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from liaison.forms import IdempotencyKeyField, VersionField
+from liaison.forms import IdempotencyKeyField, LongTextField, VersionField, WorkDateField
 from members.models import Contact, Member, Organisation
 
 from .models import RequestSource, RequestState
@@ -18,7 +18,7 @@ class RequestCreateForm(forms.Form):
     )
     source = forms.ChoiceField(label=_("Source"), choices=RequestSource.choices, initial=RequestSource.VISIT)
     summary = forms.CharField(label=pgettext_lazy("request", "Summary"), max_length=200)
-    details = forms.CharField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    details = LongTextField(label=_("Details"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
     idempotency_key = IdempotencyKeyField()
 
     def __init__(
@@ -46,7 +46,7 @@ class RequestCreateForm(forms.Form):
 class RequestTransitionForm(forms.Form):
     # Any state validates here; the service refuses a move the workflow does not allow, with a clear message.
     to_state = forms.ChoiceField(label=_("Next step"), choices=RequestState.choices)
-    comment = forms.CharField(
+    comment = LongTextField(
         label=pgettext_lazy("step of handling a request", "Comment"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -57,7 +57,7 @@ class RequestTransitionForm(forms.Form):
         required=False,
         help_text=_("When assigning."),
     )
-    deadline = forms.DateField(
+    deadline = WorkDateField(
         label=_("Deadline"),
         required=False,
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),

@@ -1,11 +1,13 @@
 """Requests (诉求) from the public and their steps, followed until closed (问题台账)."""
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from liaison.params import LONG_TEXT_MAX
 from members.models import Contact, Member, Organisation
 
 
@@ -50,7 +52,9 @@ class Request(models.Model):
     )
     source = models.CharField(_("source"), max_length=20, choices=RequestSource.choices)
     summary = models.CharField(_("summary"), max_length=200)
-    details = models.TextField(_("details"), blank=True)
+    details = models.TextField(
+        _("details"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
     state = models.CharField(_("state"), max_length=20, choices=RequestState.choices, default=RequestState.RECEIVED)
     responsible = models.ForeignKey(
         Member,
@@ -106,7 +110,9 @@ class RequestTransition(models.Model):
     to_state = models.CharField(_("to"), max_length=20, choices=RequestState.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(
+        _("comment"), blank=True, max_length=LONG_TEXT_MAX, validators=[MaxLengthValidator(LONG_TEXT_MAX)]
+    )
 
     class Meta:
         verbose_name = _("request step")

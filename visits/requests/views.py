@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from liaison.http import AuthenticatedHttpRequest
+from liaison.params import int_param
 from liaison.services import StaleEdit
 from members import selectors as member_selectors
 from members.models import Contact
@@ -39,8 +40,7 @@ def _add_errors(form, error: ValidationError) -> None:
 
 
 def _int_param(request: AuthenticatedHttpRequest, name: str) -> int | None:
-    value = request.GET.get(name) or request.POST.get(name) or ""
-    return int(value) if value.isdigit() else None
+    return int_param(request.GET.get(name) or request.POST.get(name))
 
 
 def _request_or_404(request: AuthenticatedHttpRequest, request_id: int) -> Request:
@@ -98,8 +98,7 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if visit_id is not None:
         visit = _visit_or_404(request, visit_id)
     # A link from a contact's page presets the contact (GET); on POST it is an ordinary field.
-    preset = request.GET.get("contact", "")
-    contact_id = visit.pairing.contact_id if visit is not None else (int(preset) if preset.isdigit() else None)
+    contact_id = visit.pairing.contact_id if visit is not None else int_param(request.GET.get("contact"))
     contacts = _contact_choices(request, contact_id)
     if contact_id is not None and not contacts.exists():
         raise Http404(_("No such contact."))
