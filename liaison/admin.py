@@ -41,6 +41,8 @@ from rules.contrib.admin import ObjectPermissionsModelAdminMixin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from liaison.params import int_param
+
 # A selector giving the rows a user may choose when writing: called as `scope(user=request.user)`.
 ChoiceScope = Callable[..., QuerySet[Any]]
 
@@ -333,12 +335,8 @@ class UnprobeableMixin(_ModelAdminBase):
         if self.get_actions(request) and IS_POPUP_VAR not in request.GET:
             list_display = ["action_checkbox", *list_display]  # as get_changelist_instance numbers them
         for part in request.GET[ORDER_VAR].split("."):
-            index = part.rpartition("-")[2]
-            if (
-                index.isdigit()
-                and int(index) < len(list_display)
-                and self._sorts_by_unprobeable(list_display[int(index)])
-            ):
+            index = int_param(part.rpartition("-")[2])
+            if index is not None and index < len(list_display) and self._sorts_by_unprobeable(list_display[index]):
                 raise DisallowedModelAdminLookup(f"Ordering by column {index} not allowed")
 
 

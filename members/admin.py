@@ -33,6 +33,7 @@ from liaison.admin import (
     choice_scope_register,
     shared_vocabulary,
 )
+from liaison.params import int_param
 
 from . import selectors
 from .masking import MASKED_FIELDS
@@ -118,8 +119,8 @@ class OrganisationAdmin(TreeAdmin, ScopedAdmin):
 
     def move_node(self, request):
         # Dragging a node in the tree: treebeard checks the node, not where it is dropped.
-        target_id = request.POST.get("target", "")
-        target = Organisation.objects.filter(pk=target_id).first() if target_id.isdigit() else None
+        target_id = int_param(request.POST.get("target"))
+        target = Organisation.objects.filter(pk=target_id).first() if target_id is not None else None
         if target is not None:
             parent = target if request.POST.get("relation") == "child" else Organisation.objects.get_parent(target)
             if not self.may_place_under(request, parent):

@@ -41,7 +41,8 @@ _NEW_CODES = "liaison_new_recovery_codes"
 
 def _next_url(request: AuthenticatedHttpRequest) -> str:
     candidate = request.POST.get("next") or request.GET.get("next") or ""
-    if candidate and url_has_allowed_host_and_scheme(
+    # A path on this site only: `redirect` would read anything else ("-1") as a view's name.
+    if candidate.startswith("/") and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
