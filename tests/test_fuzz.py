@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import models
+from django.db import connection, models
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -442,6 +442,8 @@ def test_absurd_values_finds_a_hundred_thousand_characters(fuzz_world):
 
 
 def test_absurd_values_finds_text_longer_than_its_column(fuzz_world):
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL refuses the over-long value itself; SQLite stores it, so the check is for SQLite")
     Contact.objects.filter(pk=fuzz_world.contact_a1.pk).update(name="名" * 51)
     assert absurd_values() == ["members.Contact.name: 51 characters"]
 
