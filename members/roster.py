@@ -159,6 +159,30 @@ def _parse_phone(value: Any) -> str:
     return text
 
 
+# The headers that name the same column in both rosters.
+ID_NUMBER_SYNONYMS = (
+    "身份证号",
+    "身份证号码",
+    "身份证",
+    "公民身份号码",
+    "证件号码",
+    "身份证件号码",
+    "id no",
+    "id card number",
+)
+PHONE_SYNONYMS = (
+    "手机号",
+    "手机号码",
+    "手机",
+    "联系电话",
+    "电话",
+    "电话号码",
+    "联系方式",
+    "mobile",
+    "phone number",
+    "telephone",
+)
+
 MEMBER_COLUMNS = (
     Column(
         "name",
@@ -195,33 +219,13 @@ MEMBER_COLUMNS = (
         required=True,
         parse=_parse_id_number,
         width=22,
-        synonyms=(
-            "身份证号",
-            "身份证号码",
-            "身份证",
-            "公民身份号码",
-            "证件号码",
-            "身份证件号码",
-            "id no",
-            "id card number",
-        ),
+        synonyms=ID_NUMBER_SYNONYMS,
     ),
     Column(
         "phone",
         gettext_lazy("Phone"),
         parse=_parse_phone,
-        synonyms=(
-            "手机号",
-            "手机号码",
-            "手机",
-            "联系电话",
-            "电话",
-            "电话号码",
-            "联系方式",
-            "mobile",
-            "phone number",
-            "telephone",
-        ),
+        synonyms=PHONE_SYNONYMS,
     ),
     Column(
         "joined_on",
@@ -283,33 +287,13 @@ CONTACT_COLUMNS = (
         gettext_lazy("ID number"),
         parse=_parse_id_number,
         width=22,
-        synonyms=(
-            "身份证号",
-            "身份证号码",
-            "身份证",
-            "公民身份号码",
-            "证件号码",
-            "身份证件号码",
-            "id no",
-            "id card number",
-        ),
+        synonyms=ID_NUMBER_SYNONYMS,
     ),
     Column(
         "phone",
         gettext_lazy("Phone"),
         parse=_parse_phone,
-        synonyms=(
-            "手机号",
-            "手机号码",
-            "手机",
-            "联系电话",
-            "电话",
-            "电话号码",
-            "联系方式",
-            "mobile",
-            "phone number",
-            "telephone",
-        ),
+        synonyms=PHONE_SYNONYMS,
     ),
     Column(
         "address",
